@@ -1,0 +1,326 @@
+"""Omniglot (Lake, Salakhutdinov & Tenenbaum, 2015): handwritten characters of many alphabets.
+
+Three small files of the official repository (github.com/brendenlake/omniglot, MIT licence) are
+enough for the book:
+
+* ``images_background_small1.zip`` and ``images_background_small2.zip``, the two "minimal"
+  background splits (5 alphabets each; Greek and Latin appear in both and are de-duplicated here,
+  leaving 242 characters of 8 alphabets, 20 drawings each);
+* ``all_runs.zip``, the 20 official within-alphabet 20-way one-shot classification runs.
+
+The loader looks for the zips in ``$METALEARN_DATA/omniglot``, then in the cache folder
+``$XDG_CACHE_HOME/metalearn_lite/omniglot`` (``~/.cache/...``), and otherwise downloads them (about
+3 MB) from the official repository, checking each file's SHA-256 and writing it atomically.
+Chapter 1 shows an episode; chapters 3.1, 3.2 and 4.2 train on these images.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import io
+import os
+import tempfile
+import urllib.error
+import urllib.request
+import zipfile
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+from typing import NamedTuple
+
+import numpy as np
+import torch
+from PIL import Image
+from torch import Tensor
+from tqdm.auto import tqdm
+
+from ..tasks import Task
+
+__all__ = [
+    "BASE_URL",
+    "FILES",
+    "CharacterImages",
+    "OmniglotNotFoundError",
+    "OneShotRun",
+    "cache_dir",
+    "download",
+    "fetch",
+    "load_background",
+    "load_runs",
+    "score_runs",
+]
+
+BASE_URL = "https://raw.githubusercontent.com/brendenlake/omniglot/master/python/"
+# file name -> (path below BASE_URL, SHA-256)
+FILES = {
+    "images_background_small1.zip": (
+        "images_background_small1.zip",
+        "f38eb80f801274ac2b4dff5b24289016bfaba4a7d5bb50deebf27104ad6cb8a4",
+    ),
+    "images_background_small2.zip": (
+        "images_background_small2.zip",
+        "3ccaa407515a8778e5d0861875af38b17e418f301ad5bb3b5a6b65d901a41c7f",
+    ),
+    "all_runs.zip": (
+        "one-shot-classification/all_runs.zip",
+        "437c1eeab0af8484112e1b4cc0f3d541ec727f7c47b9b202da738af9dfd6c325",
+    ),
+}
+BACKGROUND = ("images_background_small1.zip", "images_background_small2.zip")
+
+
+class OmniglotNotFoundError(FileNotFoundError):
+    """The Omniglot files are not on disk and could not be downloaded."""
+
+
+def cache_dir() -> Path:
+    """Where downloads go: ``$XDG_CACHE_HOME/metalearn_lite/omniglot`` (``~/.cache`` by default)."""
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "metalearn_lite" / "omniglot"
+
+
+def _search_dirs() -> list[Path]:
+    dirs = []
+    if os.environ.get("METALEARN_DATA"):
+        dirs.append(Path(os.environ["METALEARN_DATA"]) / "omniglot")
+    dirs.append(cache_dir())
+    return dirs
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def download(url: str, dest: Path, sha256: str, progress: bool = True) -> Path:
+    """Download ``url`` to ``dest`` atomically and check its SHA-256.
+
+    The bytes go to a temporary file beside ``dest`` that is renamed only once the checksum
+    matches, so an interrupted or corrupted download never leaves a half-written ``dest``.
+
+    Raises:
+        ValueError: the downloaded bytes do not have the expected checksum.
+        urllib.error.URLError: the server could not be reached.
+    """
+    dest = Path(dest)
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(dir=dest.parent, prefix=f".{dest.name}.", suffix=".part")
+    tmp = Path(tmp_name)
+    try:
+        with os.fdopen(fd, "wb") as out, urllib.request.urlopen(url, timeout=60) as response:
+            total = int(response.headers.get("Content-Length") or 0) or None
+            with tqdm(total=total, unit="B", unit_scale=True, desc=dest.name, disable=not progress) as bar:
+                for block in iter(lambda: response.read(1 << 16), b""):
+                    out.write(block)
+                    bar.update(len(block))
+        actual = _sha256(tmp)
+        if actual != sha256:
+            raise ValueError(f"checksum mismatch for {url}: expected SHA-256 {sha256}, got {actual}")
+        os.replace(tmp, dest)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return dest
+
+
+def fetch(name: str, allow_download: bool = True, base_url: str = BASE_URL) -> Path:
+    """The local path of one of the :data:`FILES`, downloading it into :func:`cache_dir` if needed.
+
+    Raises:
+        ValueError: unknown ``name``, or a file on disk whose checksum is wrong (corrupt).
+        OmniglotNotFoundError: the file is nowhere on disk and could not be downloaded; the
+            message lists where it looked and how to get the file.
+    """
+    if name not in FILES:
+        raise ValueError(f"name must be one of {sorted(FILES)}, got {name!r}")
+    rel, sha = FILES[name]
+    for folder in _search_dirs():
+        path = folder / name
+        if path.is_file():
+            actual = _sha256(path)
+            if actual != sha:
+                raise ValueError(
+                    f"{path} is corrupt (SHA-256 {actual}, expected {sha}); delete it and retry"
+                )
+            return path
+    looked = ", ".join(str(d) for d in _search_dirs())
+    how = (
+        f"Download {base_url}{rel} into one of those folders, or set METALEARN_DATA to a folder "
+        f"whose omniglot/ subfolder holds it."
+    )
+    if not allow_download:
+        raise OmniglotNotFoundError(f"{name} not found (looked in: {looked}). {how}")
+    try:
+        return download(base_url + rel, cache_dir() / name, sha)
+    except (urllib.error.URLError, TimeoutError, ConnectionError) as err:
+        raise OmniglotNotFoundError(
+            f"{name} not found (looked in: {looked}) and the download from {base_url}{rel} "
+            f"failed ({err}). {how}"
+        ) from err
+
+
+def _open_zip(path: Path) -> zipfile.ZipFile:
+    try:
+        return zipfile.ZipFile(path)
+    except zipfile.BadZipFile as err:
+        raise ValueError(f"{path} is not a readable zip file (corrupt?): {err}") from err
+
+
+def _decode(data: bytes, size: int) -> np.ndarray:
+    """PNG bytes -> ``(size, size)`` float32 array in [0, 1] with ink = 1 (the files draw ink black)."""
+    image = Image.open(io.BytesIO(data)).convert("L")
+    if image.size != (size, size):
+        image = image.resize((size, size), Image.Resampling.LANCZOS)
+    return 1.0 - np.asarray(image, dtype=np.float32) / 255.0
+
+
+@dataclass(frozen=True)
+class CharacterImages:
+    """Images of characters, one class per character.
+
+    Shapes:
+        images: ``(N, 1, size, size)`` float32 in [0, 1], ink = 1.
+        labels: ``(N,)`` int64 in ``0 .. len(characters) - 1``.
+
+    ``characters[c]`` is the ``(alphabet, character)`` name of class ``c``.
+    """
+
+    images: Tensor
+    labels: Tensor
+    characters: tuple[tuple[str, str], ...]
+
+    def __len__(self) -> int:
+        return self.images.shape[0]
+
+    @property
+    def alphabets(self) -> tuple[str, ...]:
+        """The alphabets present, sorted."""
+        return tuple(sorted({a for a, _ in self.characters}))
+
+    def select_alphabets(self, names: Sequence[str]) -> CharacterImages:
+        """The characters of the given alphabets only, relabelled ``0 .. C' - 1``."""
+        unknown = set(names) - set(self.alphabets)
+        if unknown:
+            raise ValueError(f"unknown alphabets {sorted(unknown)}; present: {list(self.alphabets)}")
+        keep = [c for c, (a, _) in enumerate(self.characters) if a in set(names)]
+        new_label = torch.full((len(self.characters),), -1, dtype=torch.long)
+        new_label[keep] = torch.arange(len(keep))
+        mask = new_label[self.labels] >= 0
+        return CharacterImages(
+            self.images[mask], new_label[self.labels[mask]], tuple(self.characters[c] for c in keep)
+        )
+
+    def split(self, test_alphabets: Sequence[str]) -> tuple[CharacterImages, CharacterImages]:
+        """``(meta_train, meta_test)``: the other alphabets, and ``test_alphabets``."""
+        train = [a for a in self.alphabets if a not in set(test_alphabets)]
+        return self.select_alphabets(train), self.select_alphabets(test_alphabets)
+
+    def with_rotations(self) -> CharacterImages:
+        """Each character rotated by 0, 90, 180 and 270 degrees, each rotation a new class.
+
+        The augmentation of Santoro et al. (2016), used by the MAML and ProtoNet papers.
+        Class ``c`` rotated by ``90 * r`` degrees becomes class ``c + r * C``.
+        """
+        n_classes = len(self.characters)
+        images = torch.cat([torch.rot90(self.images, r, dims=(2, 3)) for r in range(4)])
+        labels = torch.cat([self.labels + r * n_classes for r in range(4)])
+        names = tuple(
+            (a, f"{ch}_rot{90 * r}" if r else ch) for r in range(4) for a, ch in self.characters
+        )
+        return CharacterImages(images, labels, names)
+
+
+@functools.lru_cache(maxsize=4)
+def _load_background_arrays(paths: tuple[Path, ...], size: int):
+    drawings: dict[tuple[str, str], list[tuple[str, bytes]]] = {}
+    for path in paths:
+        with _open_zip(path) as archive:
+            for info in archive.infolist():
+                parts = PurePosixPath(info.filename).parts
+                if len(parts) != 4 or not parts[3].endswith(".png"):
+                    continue
+                key = (parts[1], parts[2])  # (alphabet, character)
+                files = drawings.setdefault((key, path.name), [])
+                files.append((parts[3], archive.read(info)))
+    characters: dict[tuple[str, str], list[bytes]] = {}
+    for (key, _source), files in sorted(drawings.items()):
+        characters.setdefault(key, [data for _, data in sorted(files)])  # first split wins
+    names = tuple(sorted(characters))
+    images, labels = [], []
+    for label, key in enumerate(names):
+        for data in characters[key]:
+            images.append(_decode(data, size))
+            labels.append(label)
+    return np.stack(images)[:, None], np.asarray(labels, dtype=np.int64), names
+
+
+def load_background(size: int = 28, allow_download: bool = True) -> CharacterImages:
+    """Both small background splits as one :class:`CharacterImages` (242 characters, 8 alphabets).
+
+    Args:
+        size: images are resized to ``size x size`` (the originals are 105 x 105).
+        allow_download: fetch missing files from the official repository.
+    """
+    if size < 1:
+        raise ValueError(f"size must be >= 1, got {size}")
+    paths = tuple(fetch(name, allow_download) for name in BACKGROUND)
+    images, labels, names = _load_background_arrays(paths, size)
+    return CharacterImages(torch.from_numpy(images.copy()), torch.from_numpy(labels.copy()), names)
+
+
+class OneShotRun(NamedTuple):
+    """One official 20-way one-shot run: 20 training drawings (one per class) and 20 test drawings.
+
+    Shapes:
+        x_train: ``(20, 1, size, size)``; x_test: ``(20, 1, size, size)``;
+        y_test: ``(20,)`` the index of the training drawing of the same character.
+    """
+
+    x_train: Tensor
+    x_test: Tensor
+    y_test: Tensor
+
+    def as_task(self) -> Task:
+        """The run as a 20-way 1-shot :class:`~metalearn_lite.Task` (support = training drawings)."""
+        return Task(self.x_train, torch.arange(len(self.x_train)), self.x_test, self.y_test)
+
+
+def load_runs(size: int = 28, allow_download: bool = True) -> list[OneShotRun]:
+    """The 20 official one-shot runs of Lake et al. (2015), in order ``run01 .. run20``."""
+    with _open_zip(fetch("all_runs.zip", allow_download)) as archive:
+        runs = []
+        for r in range(1, 21):
+            lines = archive.read(f"run{r:02d}/class_labels.txt").decode().split()
+            pairs = list(zip(lines[0::2], lines[1::2], strict=True))
+            train_files = sorted({train for _, train in pairs})
+            test_files = [test for test, _ in pairs]
+            x_train = np.stack([_decode(archive.read(f), size) for f in train_files])[:, None]
+            x_test = np.stack([_decode(archive.read(f), size) for f in test_files])[:, None]
+            y_test = [train_files.index(train) for _, train in pairs]
+            runs.append(
+                OneShotRun(torch.from_numpy(x_train), torch.from_numpy(x_test), torch.tensor(y_test))
+            )
+    return runs
+
+
+def score_runs(predict: Callable[[Task], Tensor], runs: Sequence[OneShotRun]) -> float:
+    """Error rate of ``predict`` over the runs (the measure of Lake et al., 2015).
+
+    Args:
+        predict: maps a 20-way 1-shot :class:`~metalearn_lite.Task` to ``(20,)`` predicted
+            indices of the training drawings, one per test drawing.
+
+    Returns:
+        The fraction of wrong answers over all ``20 * len(runs)`` test drawings.
+    """
+    wrong = total = 0
+    for run in runs:
+        predicted = torch.as_tensor(predict(run.as_task())).reshape(-1).cpu()
+        if predicted.shape != run.y_test.shape:
+            raise ValueError(f"predict must return {tuple(run.y_test.shape)} indices, got {tuple(predicted.shape)}")
+        wrong += int((predicted != run.y_test).sum())
+        total += len(run.y_test)
+    return wrong / total
