@@ -4,8 +4,9 @@ The library behind the executable book in this repository. Each module is one co
 points to the chapter that teaches it.
 """
 
-from . import data, evaluation, plotting, utils
+from . import data, evaluation, fewshot, losses, plotting, utils
 from .evaluation import Accuracy, evaluate_episodes
+from .fewshot import MatchingNetwork, PrototypicalNetwork, SiameseNetwork
 from .tasks import Task, stack_tasks
 from .utils import default_device, seed_everything
 
@@ -13,11 +14,16 @@ __version__ = "0.1.0"
 
 __all__ = [
     "Accuracy",
+    "MatchingNetwork",
+    "PrototypicalNetwork",
+    "SiameseNetwork",
     "Task",
     "data",
     "default_device",
     "evaluate_episodes",
     "evaluation",
+    "fewshot",
+    "losses",
     "plotting",
     "seed_everything",
     "stack_tasks",
