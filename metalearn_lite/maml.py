@@ -267,13 +267,20 @@ class MAML(nn.Module):
                 loss (naming the task and the inner step).
         """
         tasks = check_tasks(tasks)
-        path = self.path
-        if path == "auto":
-            same_shapes = all(
-                a.shape == b.shape for t in tasks[1:] for a, b in zip(t, tasks[0], strict=True)
-            )
-            path = "vmap" if self._prefers_vmap and same_shapes else "loop"
+        path = self.path_for(tasks)
         return self._meta_loss_vmap(tasks) if path == "vmap" else self._meta_loss_loop(tasks)
+
+    def path_for(self, tasks: Sequence[Task]) -> str:
+        """The path :meth:`meta_loss` takes for ``tasks``: ``"loop"`` or ``"vmap"``.
+
+        ``path="auto"`` gives ``"vmap"`` when the model has no convolution and no buffer and all
+        tasks have the same shapes, else ``"loop"`` (see the module docstring for the measurements).
+        """
+        if self.path != "auto":
+            return self.path
+        tasks = check_tasks(tasks)
+        same_shapes = all(a.shape == b.shape for t in tasks[1:] for a, b in zip(t, tasks[0], strict=True))
+        return "vmap" if self._prefers_vmap and same_shapes else "loop"
 
     def _meta_loss_loop(self, tasks: list[Task]) -> Tensor:
         meta_params = [p for p in self.parameters() if p.requires_grad]
