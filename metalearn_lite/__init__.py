@@ -4,9 +4,11 @@ The library behind the executable book in this repository. Each module is one co
 points to the chapter that teaches it.
 """
 
-from . import data, evaluation, fewshot, losses, plotting, utils
+from . import data, evaluation, fewshot, losses, maml, nets, plotting, reptile, training, utils
 from .evaluation import Accuracy, evaluate_episodes
 from .fewshot import MatchingNetwork, PrototypicalNetwork, SiameseNetwork
+from .maml import MAML
+from .reptile import Reptile
 from .tasks import Task, stack_tasks
 from .utils import default_device, seed_everything
 
@@ -14,8 +16,10 @@ __version__ = "0.1.0"
 
 __all__ = [
     "Accuracy",
+    "MAML",
     "MatchingNetwork",
     "PrototypicalNetwork",
+    "Reptile",
     "SiameseNetwork",
     "Task",
     "data",
@@ -24,8 +28,12 @@ __all__ = [
     "evaluation",
     "fewshot",
     "losses",
+    "maml",
+    "nets",
     "plotting",
+    "reptile",
     "seed_everything",
     "stack_tasks",
+    "training",
     "utils",
 ]
