@@ -182,6 +182,9 @@ def test_conv_encoder_shapes():
     encoder = ConvEncoder()
     assert encoder(torch.zeros(2, 1, 28, 28)).shape == (2, 64) and encoder.output_dim(28) == 64
     assert ConvEncoder(hidden_channels=16).output_dim(56) == 16 * 3 * 3
+    ceil = ConvEncoder(hidden_channels=8, ceil_mode=True)
+    assert ceil.output_dim(28) == 8 * 2 * 2 and ceil(torch.zeros(3, 1, 28, 28)).shape == (3, 32)
+    assert ceil.output_dim(42) == 8 * 3 * 3 and ceil(torch.zeros(1, 1, 42, 42)).shape == (1, 72)
     with pytest.raises(ValueError, match="too small"):
         encoder.output_dim(8)
     with pytest.raises(ValueError, match="hidden_channels"):
