@@ -91,9 +91,37 @@ def _break_exercises(nb):
             cell.source = cell.source.replace("## Exercises", "## Things to try")
 
 
+def _break_running_time(nb):
+    nb.cells[0].source = nb.cells[0].source.replace("Runs in", "Takes")
+
+
+def _break_gpu_note(nb):
+    for cell in nb.cells[:6]:
+        cell.source = cell.source.replace("GPU", "accelerator")
+
+
+def _break_exercise_count(nb):
+    extra = "".join(
+        f":::{{exercise}}\n:label: ex-01-extra-{i}\nMore.\n:::\n\n:::{{solution}} ex-01-extra-{i}\nYes.\n:::\n\n"
+        for i in range(2)
+    )
+    nb.cells.insert(len(nb.cells) - 1, nbformat.v4.new_markdown_cell(extra))
+
+
+def _break_check_tag(nb):
+    for cell in nb.cells:
+        tags = cell.metadata.get("tags", [])
+        if "check" in tags:
+            tags.remove("check")
+
+
 @pytest.mark.parametrize(
     ("breaker", "message"),
     [
+        (_break_running_time, "running time on CPU"),
+        (_break_gpu_note, "what a GPU changes"),
+        (_break_exercise_count, "3 to 5"),
+        (_break_check_tag, "without a check cell"),
         (_break_outputs, "stored outputs"),
         (_break_badge, "Colab badge"),
         (_break_title, "Chinese heading"),
