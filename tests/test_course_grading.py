@@ -4,6 +4,9 @@ passes; a wrong answer fails with the check's own message. Chapter 1 end to end,
 from __future__ import annotations
 
 import json
+import shutil
+import subprocess
+import sys
 
 import nbformat
 import pytest
@@ -96,3 +99,21 @@ def test_chapter_one_end_to_end(repo_root, omniglot_dir, tmp_path):
     assert stubbed.passed == 0 and len(stubbed.graded) == len(original.graded), stubbed.format()
     for result in stubbed.graded:
         assert result.message.startswith(("NotImplementedError", "AssertionError")), result
+
+
+@pytest.mark.slow
+def test_the_notebook_run_rejects_a_check_that_passes_on_the_stub(tmp_path, tiny_chapter, repo_root):
+    """`make notebooks` (nbval + notebooks/conftest.py) reruns each passing check on the stub."""
+    folder = tiny_chapter.parent
+    shutil.copy(repo_root / "notebooks" / "conftest.py", folder / "conftest.py")
+    nb = nbformat.read(tiny_chapter, as_version=4)
+    nb.cells[5].source = 'assert callable(mean), "mean should be a function"'  # true of the stub too
+    nbformat.write(nb, tiny_chapter)
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--nbval-lax", "--nbval-current-env",
+         str(folder)],
+        cwd=tmp_path, capture_output=True, text=True, timeout=300,
+    )
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "ex-99-mean: the check passes on the stub (raise NotImplementedError): it checks nothing" in result.stdout
+    assert "1 failed, 4 passed" in result.stdout, "ex-99-norm's real check passes, and so does the rest"

@@ -19,10 +19,12 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from .exercises import parse_exercises
+from .student import stub_source
 
-__all__ = ["ExerciseResult", "Report", "grade_notebook", "grade_notebooks"]
+__all__ = ["ExerciseResult", "Report", "check_fails_on_stub", "grade_notebook", "grade_notebooks"]
 
 PASS, FAIL, MANUAL = "pass", "fail", "manual"
+STUB_FAILURES = ("NotImplementedError", "AssertionError")
 
 
 @dataclass(frozen=True)
@@ -198,3 +200,33 @@ def grade_notebooks(paths: list[str | Path], timeout: float = 900, jobs: int = 1
         raise ValueError(f"jobs must be a positive int, got {jobs!r}")
     with ThreadPoolExecutor(max_workers=min(jobs, len(paths)) or 1) as pool:
         return list(pool.map(lambda p: grade_notebook(p, timeout), paths))
+
+
+def check_fails_on_stub(nb, check_cell: int, run) -> str | None:
+    """Prove that a check is real: in a kernel where the chapter ran up to ``check_cell``, swap the
+    solution for its stub, run the check (it must fail), then put the solution back.
+
+    Args:
+        nb: the chapter notebook (with its solutions).
+        check_cell: index of a cell tagged ``check`` that has just passed.
+        run: executes source code in the chapter's kernel and returns ``(ename, evalue)`` of the
+            exception it raised, or ``(None, "")``.
+
+    Returns:
+        None when the check fails on the stub with NotImplementedError or AssertionError, else what
+        is wrong.
+    """
+    exercise = next(e for e in parse_exercises(nb, student=True) if check_cell in e.check_cells)
+    (solution,) = (nb.cells[i].source for i in exercise.solution_cells)
+    ename, evalue = run(stub_source(solution))
+    if ename:
+        return f"{exercise.label}: defining the stub raised {_message(ename, evalue)}"
+    on_stub, _ = run(nb.cells[check_cell].source)
+    ename, evalue = run(solution)
+    if ename:
+        return f"{exercise.label}: running the solution again raised {_message(ename, evalue)}"
+    if on_stub is None:
+        return f"{exercise.label}: the check passes on the stub (raise NotImplementedError): it checks nothing"
+    if on_stub not in STUB_FAILURES:
+        return f"{exercise.label}: on the stub the check raises {on_stub}, not one of {', '.join(STUB_FAILURES)}"
+    return None
