@@ -18,8 +18,10 @@ FORK = "https://github.com/prof-example/meta-course-2027"
 @pytest.fixture
 def book(tmp_path, repo_root):
     """A copy of the book's sources (configuration, pages, notebooks) to retarget."""
-    for name in ("_config.yml", "_toc.yml", "README.md", "CITATION.cff", "pyproject.toml"):
+    for name in ("_config.yml", "_toc.yml", "CITATION.cff", "pyproject.toml"):
         shutil.copy(repo_root / name, tmp_path / name)
+    # a README that names the configured repository (a fork's README may still name the original)
+    (tmp_path / "README.md").write_text(f"pip install git+{BookConfig.load(repo_root).repo_url}\n")
     shutil.copytree(repo_root / "book", tmp_path / "book")
     shutil.copytree(repo_root / "notebooks", tmp_path / "notebooks", ignore=shutil.ignore_patterns("*.py", ".*"))
     assert book_problems(tmp_path) == []
