@@ -34,33 +34,37 @@ def _snapshot(root):
 
 def test_retarget_to_a_fork_makes_every_notebook_agree(book, capsys):
     original = BookConfig.load(book)
+    if original.repo_url == FORK:  # a fork that took this very name: retarget elsewhere
+        book_fork, branch = "https://github.com/another-prof/meta-course-2028", "spring-2028"
+    else:
+        book_fork, branch = FORK, "fall-2027"
     comments = [line for line in (book / "_config.yml").read_text().splitlines() if line.lstrip().startswith("#")]
 
-    assert main(["retarget", FORK, "--branch", "fall-2027", "--root", str(book)]) == 0
+    assert main(["retarget", book_fork, "--branch", branch, "--root", str(book)]) == 0
     out = capsys.readouterr().out
-    assert f"repository: {FORK} (branch fall-2027)" in out
+    assert f"repository: {book_fork} (branch {branch})" in out
     assert "updated" in out and "README.md" in out  # the README still names the original; listed
 
     config = BookConfig.load(book)
-    assert (config.repo_url, config.branch, config.path_to_book) == (FORK, "fall-2027", original.path_to_book)
+    assert (config.repo_url, config.branch, config.path_to_book) == (book_fork, branch, original.path_to_book)
     text = (book / "_config.yml").read_text()
     assert all(line in text.splitlines() for line in comments), "comments in _config.yml survive"
     assert book_problems(book) == [], "every badge and install cell agrees with _config.yml"
     for path in sorted((book / "notebooks").glob("*.ipynb")):
         nb = nbformat.read(path, as_version=4)
-        colab = "colab.research.google.com/github/prof-example/meta-course-2027/blob/fall-2027/notebooks/"
+        owner_repo = book_fork.removeprefix("https://github.com/")
+        colab = f"colab.research.google.com/github/{owner_repo}/blob/{branch}/notebooks/"
         assert colab + path.name in nb.cells[0].source
-        assert '"metalearn-lite @ git+https://github.com/prof-example/meta-course-2027.git@fall-2027"' in (
-            nb.cells[1].source)
-        assert "metalearn-lite/metalearn-lite" not in nb.cells[0].source + nb.cells[1].source
+        assert f'"metalearn-lite @ git+https://github.com/{owner_repo}.git@{branch}"' in nb.cells[1].source
+        assert original.owner_repo not in nb.cells[0].source + nb.cells[1].source
 
     before = _snapshot(book)
-    assert main(["retarget", FORK, "--branch", "fall-2027", "--root", str(book)]) == 0
+    assert main(["retarget", book_fork, "--branch", branch, "--root", str(book)]) == 0
     assert "nothing to change" in capsys.readouterr().out
     assert _snapshot(book) == before, "a second retarget changes nothing"
 
-    assert main(["retarget", FORK, "--root", str(book)]) == 0  # no --branch: the branch stays
-    assert BookConfig.load(book).branch == "fall-2027" and _snapshot(book) == before
+    assert main(["retarget", book_fork, "--root", str(book)]) == 0  # no --branch: the branch stays
+    assert BookConfig.load(book).branch == branch and _snapshot(book) == before
 
 
 def test_retarget_back_restores_the_original_bytes(book, repo_root):
