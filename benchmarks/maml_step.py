@@ -1,15 +1,18 @@
 """Milliseconds per second-order MAML meta-step: metalearn-lite's paths against learn2learn and higher.
 
-Workloads (one inner step, second order, float32, CPU):
-  W1  sinusoid MLP 1-40-40-1, 25 tasks, K = 10 support and 10 query points, inner_lr 0.01
-  W2  ConvNet4 (64 channels) on 28x28, 5-way 1-shot, 15 queries per class, 32 tasks, inner_lr 0.4
+Workloads (one inner step, second order, float32):
+  W1     sinusoid MLP 1-40-40-1, 25 tasks, K = 10 support and 10 query points, inner_lr 0.01
+  W2     ConvNet4 (64 channels) on 28x28, 5-way 1-shot, 15 queries per class, 32 tasks, inner_lr 0.4
+         (the MAML paper's Omniglot setup: keep it for GPU runs, --device cuda)
+  W2cpu  a CPU-sized Omniglot setup: 32 channels, 5 queries per class, 8 tasks
 
 Every contender runs on the same weights and tasks in one process, with one thread, timed in CPU
 time (``time.process_time``), interleaved round by round after a warm-up, because the machine may
 be shared and wall time lies then. For each contender the table also gives the largest difference
 between its meta-gradient and that of the package's default path (the one ``MAML.meta_loss``
-picks). Peak memory (W2) is measured in a fresh subprocess per contender, as the process's peak
-resident set size; the W2 vmap path runs only there (it needs several GB).
+picks). Peak memory (W2) is measured in a fresh subprocess per contender: the peak resident set
+size during the step (or the peak CUDA allocation); the W2 vmap path runs only there (it needs
+several GB on a CPU). With --device cuda, times are synchronised wall times.
 
 learn2learn and higher are optional peers, never dependencies: run the script with an
 interpreter where they are importable to get their rows (see ``benchmarks/README.md``); without
@@ -47,13 +50,20 @@ Step = Callable[[], list[torch.Tensor]]
 # --- workloads --------------------------------------------------------------------------------
 
 
-def workload(name: str):
-    """``(model, loss_fn, inner_lr, tasks)`` for W1 or W2, seeded."""
+WORKLOADS = ("W1", "W2", "W2cpu")
+
+
+def workload(name: str, device: torch.device):
+    """``(model, loss_fn, inner_lr, tasks)`` for W1, W2 or W2cpu, seeded, on ``device``.
+
+    W2cpu is a CPU-sized Omniglot setup for the book: 32 channels, 8 tasks, 5 queries per class.
+    """
     torch.manual_seed(0)
     generator = torch.Generator().manual_seed(0)
     if name == "W1":
-        return MLP(), F.mse_loss, 0.01, sinusoid.sample_tasks(25, 10, generator=generator)
-    n_way, k_shot, n_query = 5, 1, 15
+        tasks = sinusoid.sample_tasks(25, 10, generator=generator)
+        return MLP().to(device), F.mse_loss, 0.01, [t.to(device) for t in tasks]
+    n_way, k_shot, n_query, n_tasks, channels = (5, 1, 15, 32, 64) if name == "W2" else (5, 1, 5, 8, 32)
     tasks = [
         Task(
             torch.rand(n_way * k_shot, 1, 28, 28, generator=generator),
@@ -61,9 +71,23 @@ def workload(name: str):
             torch.rand(n_way * n_query, 1, 28, 28, generator=generator),
             torch.arange(n_way).repeat_interleave(n_query),
         )
-        for _ in range(32)
+        for _ in range(n_tasks)
     ]
-    return ConvNet4(n_way=n_way), F.cross_entropy, 0.4, tasks
+    model = ConvNet4(n_way=n_way, hidden_channels=channels).to(device)
+    return model, F.cross_entropy, 0.4, [t.to(device) for t in tasks]
+
+
+def timed(step: Callable[[], object], device: torch.device) -> float:
+    """Milliseconds of one call: CPU time on a CPU, synchronised wall time on a GPU."""
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+        start = time.perf_counter()
+        step()
+        torch.cuda.synchronize(device)
+        return 1000 * (time.perf_counter() - start)
+    start = time.process_time()
+    step()
+    return 1000 * (time.process_time() - start)
 
 
 # --- peers (optional) -------------------------------------------------------------------------
@@ -176,17 +200,15 @@ def peak_rss_mb() -> float:
 # --- measurement ------------------------------------------------------------------------------
 
 
-def measure(name: str, repeats: int, skip: set[str]) -> list[dict]:
-    model, loss_fn, inner_lr, tasks = workload(name)
+def measure(name: str, repeats: int, skip: set[str], device: torch.device) -> list[dict]:
+    model, loss_fn, inner_lr, tasks = workload(name, device)
     steps = {k: v for k, v in contenders(model, loss_fn, inner_lr, tasks).items() if not any(s in k for s in skip)}
     grads = {k: step() for k, step in steps.items()}  # warm-up, and the gradients to compare
     reference = next(g for k, g in grads.items() if "(default)" in k)
     times: dict[str, list[float]] = {k: [] for k in steps}
     for _ in range(repeats):
         for k, step in steps.items():  # interleaved: each round runs every contender once
-            start = time.process_time()
-            step()
-            times[k].append(1000 * (time.process_time() - start))
+            times[k].append(timed(step, device))
     rows = []
     for k, g in grads.items():
         diff = max((a - b).abs().max().item() for a, b in zip(g, reference, strict=True)) if g else None
@@ -196,10 +218,10 @@ def measure(name: str, repeats: int, skip: set[str]) -> list[dict]:
     return rows
 
 
-def child(name: str, contender: str, repeats: int) -> None:
-    """Run one contender alone (fresh process): median CPU ms and peak RSS, as JSON on stdout."""
+def child(name: str, contender: str, repeats: int, device: torch.device) -> None:
+    """Run one contender alone (fresh process): median ms and peak memory, as JSON on stdout."""
     torch.set_num_threads(1)
-    model, loss_fn, inner_lr, tasks = workload(name)
+    model, loss_fn, inner_lr, tasks = workload(name, device)
     path = "vmap" if "vmap" in contender else "loop"
     maml = MAML(model, loss_fn, inner_lr, path=path)
     if contender.startswith("metalearn-lite"):
@@ -208,19 +230,19 @@ def child(name: str, contender: str, repeats: int) -> None:
             maml.meta_loss(tasks).backward()
     else:
         step = contenders(model, loss_fn, inner_lr, tasks)[contender]
-    base = reset_peak_rss()
-    times = []
-    for _ in range(repeats):
-        start = time.process_time()
-        step()
-        times.append(1000 * (time.process_time() - start))
-    print(json.dumps({"ms": statistics.median(times), "ms_min": min(times), "peak_mb": peak_rss_mb(),
-                      "base_mb": base}))
+    if device.type == "cuda":
+        torch.cuda.reset_peak_memory_stats(device)
+        base = torch.cuda.memory_allocated(device) / 2**20
+    else:
+        base = reset_peak_rss()
+    times = [timed(step, device) for _ in range(repeats)]
+    peak = torch.cuda.max_memory_allocated(device) / 2**20 if device.type == "cuda" else peak_rss_mb()
+    print(json.dumps({"ms": statistics.median(times), "ms_min": min(times), "peak_mb": peak, "base_mb": base}))
 
 
-def in_subprocess(name: str, contender: str, repeats: int) -> dict:
-    result = subprocess.run([sys.executable, __file__, "--child", name, contender, "--repeats", str(repeats)],
-                            capture_output=True, text=True, check=False)
+def in_subprocess(name: str, contender: str, repeats: int, device: torch.device) -> dict:
+    command = [sys.executable, __file__, "--child", name, contender, "--repeats", str(repeats), "--device", str(device)]
+    result = subprocess.run(command, capture_output=True, text=True, check=False)
     if result.returncode != 0:
         raise RuntimeError(f"{name} {contender} failed:\n{result.stderr[-2000:]}")
     return json.loads(result.stdout.strip().splitlines()[-1])
@@ -228,32 +250,35 @@ def in_subprocess(name: str, contender: str, repeats: int) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--workloads", nargs="+", default=["W1", "W2"], choices=["W1", "W2"])
+    parser.add_argument("--workloads", nargs="+", default=list(WORKLOADS), choices=WORKLOADS)
+    parser.add_argument("--device", default="cpu", help="cpu (CPU time, 1 thread) or cuda (synchronised wall time)")
     parser.add_argument("--repeats", type=int, default=5, help="timed rounds after the warm-up")
     parser.add_argument("--no-memory", action="store_true", help="skip the W2 subprocesses (memory, vmap)")
     parser.add_argument("--child", nargs=2, metavar=("WORKLOAD", "CONTENDER"), help=argparse.SUPPRESS)
     args = parser.parse_args()
+    device = torch.device(args.device)
     if args.child:
-        child(*args.child, args.repeats)
+        child(*args.child, args.repeats, device)
         return
     torch.set_num_threads(1)
-    print(f"torch {torch.__version__}, 1 thread, CPU time per meta-step (median of {args.repeats} interleaved rounds)")
+    clock = "synchronised wall time on " + torch.cuda.get_device_name(device) if device.type == "cuda" else "CPU time"
+    print(f"torch {torch.__version__}, 1 thread, {clock} per meta-step (median of {args.repeats} interleaved rounds)")
     rows = []
     for name in args.workloads:
         skip = {"vmap"} if name == "W2" else set()  # W2 vmap needs GBs: measured alone below
-        rows += measure(name, args.repeats, skip)
+        rows += measure(name, args.repeats, skip, device)
         if name == "W2" and not args.no_memory:
             for row in [r for r in rows if r["workload"] == "W2" and "first-order" not in r["contender"]
                         and "Reptile" not in r["contender"]]:
-                alone = in_subprocess("W2", row["contender"], 1)
+                alone = in_subprocess("W2", row["contender"], 1, device)
                 row["peak_mb"], row["base_mb"] = alone["peak_mb"], alone["base_mb"]
-            alone = in_subprocess("W2", "metalearn-lite vmap", 1)
+            alone = in_subprocess("W2", "metalearn-lite vmap", 1, device)
             rows.append({"workload": "W2", "contender": "metalearn-lite vmap (alone, 1 run)", "ms": alone["ms"],
                          "ms_min": alone["ms"], "grad_diff": None, "peak_mb": alone["peak_mb"],
                          "base_mb": alone["base_mb"]})
     print()
     print("| workload | contender | ms / meta-step (median) | min | speed-up over learn2learn | max abs meta-grad diff "
-          "vs default | peak RSS (MB; before the step) |")
+          "vs default | peak memory in MB (before the step) |")
     print("|---|---|---:|---:|---:|---:|---:|")
     for row in rows:
         peer = next((r for r in rows if r["workload"] == row["workload"] and r["contender"].startswith("learn2learn")),
