@@ -39,6 +39,7 @@ from collections.abc import Callable
 
 import torch
 import torch.nn.functional as F
+from torch import nn
 
 from metalearn_lite import MAML, Reptile, Task
 from metalearn_lite.data import sinusoid
@@ -113,10 +114,31 @@ def import_learn2learn_maml():
     return importlib.import_module("learn2learn.algorithms.maml").MAML
 
 
+def textbook_convnet(net: ConvNet4) -> nn.Module:
+    """The paper's block as people write it with torch.nn (conv, BatchNorm2d, ReLU, MaxPool2d, NCHW),
+    holding the same weights as ``net``: what the peers run on W2."""
+    layers: list[nn.Module] = []
+    for block in net.features:
+        channels = block.conv.out_channels
+        layers += [nn.Conv2d(block.conv.in_channels, channels, 3, padding=1),
+                   nn.BatchNorm2d(channels, track_running_stats=False), nn.ReLU(), nn.MaxPool2d(2)]
+    reference = nn.Sequential(*layers, nn.Flatten(), nn.Linear(net.head.in_features, net.head.out_features))
+    reference = reference.to(device=net.head.weight.device, dtype=net.head.weight.dtype)
+    with torch.no_grad():
+        for mine, theirs in zip(net.parameters(), reference.parameters(), strict=True):
+            theirs.copy_(mine)
+    return reference
+
+
 def contenders(model, loss_fn, inner_lr, tasks) -> dict[str, Step]:
-    """name -> a function that runs one meta-step and returns the meta-gradient."""
-    params = list(model.parameters())
+    """name -> a function that runs one meta-step and returns the meta-gradient.
+
+    The peers run the textbook conv net (same weights) on conv workloads, and also the package's
+    ConvNet4, so that the table separates what the algorithm and what the network contribute.
+    """
     n = len(tasks)
+    conv = isinstance(model, ConvNet4)
+    textbook = textbook_convnet(model) if conv else model
 
     def grads_of(module) -> list[torch.Tensor]:
         return [p.grad.detach().clone() for p in module.parameters()]
@@ -136,33 +158,40 @@ def contenders(model, loss_fn, inner_lr, tasks) -> dict[str, Step]:
         f"metalearn-lite loop{' (default)' if default == 'loop' else ''}": package("loop"),
         f"metalearn-lite vmap{' (default)' if default == 'vmap' else ''}": package("vmap"),
     }
+    nets = {"textbook net": textbook, "ConvNet4": model} if conv else {"": model}
     try:
-        l2l_maml = import_learn2learn_maml()(model, lr=inner_lr, first_order=False)
+        l2l_class = import_learn2learn_maml()
 
-        def learn2learn_step():
-            model.zero_grad(set_to_none=True)
-            for task in tasks:
-                learner = l2l_maml.clone()
-                learner.adapt(loss_fn(learner(task.x_support), task.y_support))
-                (loss_fn(learner(task.x_query), task.y_query) / n).backward()
-            return grads_of(model)
+        def learn2learn(net: nn.Module) -> Step:
+            l2l_maml = l2l_class(net, lr=inner_lr, first_order=False)
 
-        out["learn2learn 0.2.0 MAML"] = learn2learn_step
+            def step():
+                net.zero_grad(set_to_none=True)
+                for task in tasks:
+                    learner = l2l_maml.clone()
+                    learner.adapt(loss_fn(learner(task.x_support), task.y_support))
+                    (loss_fn(learner(task.x_query), task.y_query) / n).backward()
+                return grads_of(net)
+
+            return step
+
+        for label, net in nets.items():
+            out[f"learn2learn 0.2.0 MAML{', ' + label if label else ''}"] = learn2learn(net)
     except ImportError as error:
-        print(f"learn2learn: not importable here ({error}); its row is left out", file=sys.stderr)
+        print(f"learn2learn: not importable here ({error}); its rows are left out", file=sys.stderr)
     try:
         higher = importlib.import_module("higher")
-        inner_opt = torch.optim.SGD(params, lr=inner_lr)
+        inner_opt = torch.optim.SGD(textbook.parameters(), lr=inner_lr)
 
         def higher_step():
-            model.zero_grad(set_to_none=True)
+            textbook.zero_grad(set_to_none=True)
             for task in tasks:
-                with higher.innerloop_ctx(model, inner_opt, copy_initial_weights=False) as (fmodel, diffopt):
+                with higher.innerloop_ctx(textbook, inner_opt, copy_initial_weights=False) as (fmodel, diffopt):
                     diffopt.step(loss_fn(fmodel(task.x_support), task.y_support))
                     (loss_fn(fmodel(task.x_query), task.y_query) / n).backward()
-            return grads_of(model)
+            return grads_of(textbook)
 
-        out["higher 0.2.1 innerloop_ctx"] = higher_step
+        out[f"higher 0.2.1 innerloop_ctx{', textbook net' if conv else ''}"] = higher_step
     except ImportError as error:
         print(f"higher: not importable here ({error}); its row is left out", file=sys.stderr)
     out[f"metalearn-lite first-order ({default})"] = package(default, first_order=True)
@@ -209,13 +238,33 @@ def measure(name: str, repeats: int, skip: set[str], device: torch.device) -> li
     for _ in range(repeats):
         for k, step in steps.items():  # interleaved: each round runs every contender once
             times[k].append(timed(step, device))
+    exact = agreement(name, device)
     rows = []
     for k, g in grads.items():
-        diff = max((a - b).abs().max().item() for a, b in zip(g, reference, strict=True)) if g else None
-        comparable = g and "first-order" not in k
+        comparable = bool(g) and "first-order" not in k
         rows.append({"workload": name, "contender": k, "ms": statistics.median(times[k]), "ms_min": min(times[k]),
-                     "grad_diff": diff if comparable else None})
+                     "grad_diff": max_diff(g, reference) if comparable else None,
+                     "grad_diff64": exact.get(k) if comparable else None})
     return rows
+
+
+def max_diff(a: list[torch.Tensor], b: list[torch.Tensor]) -> float:
+    return max((x - y).abs().max().item() for x, y in zip(a, b, strict=True))
+
+
+def agreement(name: str, device: torch.device, max_tasks: int = 4) -> dict[str, float]:
+    """Largest meta-gradient difference to the default path in float64, on the first tasks.
+
+    In float32 two correct implementations that use different kernels (memory order, batching)
+    differ by their rounding error, which second-order MAML through batch norm amplifies to
+    about 1e-3 on W2; float64 shows whether they compute the same function.
+    """
+    model, loss_fn, inner_lr, tasks = workload(name, device)
+    model = model.double()
+    tasks = [Task(*(t.double() if t.is_floating_point() else t for t in task)) for task in tasks[:max_tasks]]
+    grads = {k: step() for k, step in contenders(model, loss_fn, inner_lr, tasks).items()}
+    reference = next(g for k, g in grads.items() if "(default)" in k)
+    return {k: max_diff(g, reference) for k, g in grads.items() if g}
 
 
 def child(name: str, contender: str, repeats: int, device: torch.device) -> None:
@@ -269,7 +318,7 @@ def main() -> None:
         rows += measure(name, args.repeats, skip, device)
         if name == "W2" and not args.no_memory:
             for row in [r for r in rows if r["workload"] == "W2" and "first-order" not in r["contender"]
-                        and "Reptile" not in r["contender"]]:
+                        and "Reptile" not in r["contender"] and "ConvNet4" not in r["contender"]]:
                 alone = in_subprocess("W2", row["contender"], 1, device)
                 row["peak_mb"], row["base_mb"] = alone["peak_mb"], alone["base_mb"]
             alone = in_subprocess("W2", "metalearn-lite vmap", 1, device)
@@ -278,16 +327,17 @@ def main() -> None:
                          "base_mb": alone["base_mb"]})
     print()
     print("| workload | contender | ms / meta-step (median) | min | speed-up over learn2learn | max abs meta-grad diff "
-          "vs default | peak memory in MB (before the step) |")
-    print("|---|---|---:|---:|---:|---:|---:|")
+          "vs default: float32 | float64 (4 tasks) | peak memory in MB (before the step) |")
+    print("|---|---|---:|---:|---:|---:|---:|---:|")
     for row in rows:
-        peer = next((r for r in rows if r["workload"] == row["workload"] and r["contender"].startswith("learn2learn")),
-                    None)
+        peer = next((r for r in rows if r["workload"] == row["workload"] and r["contender"].startswith("learn2learn")
+                     and "ConvNet4" not in r["contender"]), None)
         speedup = f"{peer['ms'] / row['ms']:.2f}x" if peer else "-"
         diff = "-" if row["grad_diff"] is None else f"{row['grad_diff']:.1e}"
+        diff64 = "-" if row.get("grad_diff64") is None else f"{row['grad_diff64']:.1e}"
         peak = f"{row['peak_mb']:.0f} ({row['base_mb']:.0f})" if "peak_mb" in row else "-"
         print(f"| {row['workload']} | {row['contender']} | {row['ms']:.1f} | {row['ms_min']:.1f} | {speedup} | "
-              f"{diff} | {peak} |")
+              f"{diff} | {diff64} | {peak} |")
 
 
 if __name__ == "__main__":
