@@ -20,7 +20,7 @@ Two execution paths compute the same numbers (``tests/test_maml.py`` checks valu
 
 ``path="auto"`` (the default) picks ``"vmap"`` for models without convolutions or buffers (the
 sinusoid MLP: about 6x faster than the loop, where per-task overhead dominates) and ``"loop"``
-otherwise (the Omniglot ConvNet4: vmap was over 2x slower and peaked at 4 GB instead of 0.45 GB),
+otherwise (the Omniglot ConvNet4: vmap was about 3x slower and peaked at 4 GB instead of 0.5 GB),
 and also ``"loop"`` when tasks differ in shape. ``benchmarks/maml_step.py`` measures both
 (torch 2.13, one CPU thread); ``MAML.path_for(tasks)`` tells which path runs.
 """
