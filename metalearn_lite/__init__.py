@@ -4,7 +4,8 @@ The library behind the executable book in this repository. Each module is one co
 points to the chapter that teaches it.
 """
 
-from . import data, evaluation, maml, nets, plotting, reptile, training, utils
+from . import cavia, data, evaluation, maml, nets, plotting, reptile, training, utils
+from .cavia import CAVIA
 from .evaluation import Accuracy, evaluate_episodes
 from .maml import MAML
 from .reptile import Reptile
@@ -15,9 +16,11 @@ __version__ = "0.1.0"
 
 __all__ = [
     "Accuracy",
+    "CAVIA",
     "MAML",
     "Reptile",
     "Task",
+    "cavia",
     "data",
     "default_device",
     "evaluate_episodes",
