@@ -4,10 +4,11 @@ The library behind the executable book in this repository. Each module is one co
 points to the chapter that teaches it.
 """
 
-from . import cavia, data, evaluation, maml, nets, plotting, reptile, training, utils
+from . import cavia, data, evaluation, maml, metagan, nets, plotting, reptile, training, utils
 from .cavia import CAVIA
 from .evaluation import Accuracy, evaluate_episodes
 from .maml import MAML
+from .metagan import MetaGAN
 from .reptile import Reptile
 from .tasks import Task, stack_tasks
 from .utils import default_device, seed_everything
@@ -18,6 +19,7 @@ __all__ = [
     "Accuracy",
     "CAVIA",
     "MAML",
+    "MetaGAN",
     "Reptile",
     "Task",
     "cavia",
@@ -26,6 +28,7 @@ __all__ = [
     "evaluate_episodes",
     "evaluation",
     "maml",
+    "metagan",
     "nets",
     "plotting",
     "reptile",
