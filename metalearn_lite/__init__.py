@@ -4,7 +4,7 @@ The library behind the executable book in this repository. Each module is one co
 points to the chapter that teaches it.
 """
 
-from . import data, evaluation, maml, nets, plotting, reptile, training, utils
+from . import baselines, data, evaluation, maml, nets, plotting, reptile, training, utils
 from .evaluation import Accuracy, evaluate_episodes
 from .maml import MAML
 from .reptile import Reptile
@@ -18,6 +18,7 @@ __all__ = [
     "MAML",
     "Reptile",
     "Task",
+    "baselines",
     "data",
     "default_device",
     "evaluate_episodes",
