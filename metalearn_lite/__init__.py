@@ -4,7 +4,7 @@ The library behind the executable book in this repository. Each module is one co
 points to the chapter that teaches it.
 """
 
-from . import data, evaluation, plotting, utils
+from . import data, evaluation, plotting, rl, utils
 from .evaluation import Accuracy, evaluate_episodes
 from .tasks import Task, stack_tasks
 from .utils import default_device, seed_everything
@@ -19,6 +19,7 @@ __all__ = [
     "evaluate_episodes",
     "evaluation",
     "plotting",
+    "rl",
     "seed_everything",
     "stack_tasks",
     "utils",
