@@ -4,8 +4,10 @@ The library behind the executable book in this repository. Each module is one co
 points to the chapter that teaches it.
 """
 
-from . import data, evaluation, plotting, rl, utils
+from . import data, evaluation, maml, nets, plotting, reptile, rl, training, utils
 from .evaluation import Accuracy, evaluate_episodes
+from .maml import MAML
+from .reptile import Reptile
 from .tasks import Task, stack_tasks
 from .utils import default_device, seed_everything
 
@@ -13,14 +15,20 @@ __version__ = "0.1.0"
 
 __all__ = [
     "Accuracy",
+    "MAML",
+    "Reptile",
     "Task",
     "data",
     "default_device",
     "evaluate_episodes",
     "evaluation",
+    "maml",
+    "nets",
     "plotting",
+    "reptile",
     "rl",
     "seed_everything",
     "stack_tasks",
+    "training",
     "utils",
 ]
