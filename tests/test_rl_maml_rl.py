@@ -8,16 +8,18 @@ from metalearn_lite.rl import (
     GaussianMLPPolicy,
     Navigation2D,
     Trajectories,
-    adapt_policy,
+    adapt_to_tasks,
     apply_policy,
     compute_advantages,
     evaluate_adaptation,
     gaussian_log_prob,
     maml_rl_loss,
+    policy_maml,
     rollout,
     surrogate_loss,
     train_maml_rl,
     train_pretrained,
+    trajectory_targets,
 )
 
 ENV = Navigation2D(horizon=6)
@@ -42,9 +44,9 @@ def task(batch: Trajectories, i: int) -> Trajectories:
     return Trajectories(*(field[i : i + 1] for field in batch))
 
 
-def test_inner_step_equals_a_loop_over_tasks(setup):
+def test_inner_step_equals_a_hand_written_step_per_task(setup):
     policy, pre, _ = setup
-    adapted = adapt_policy(policy, pre, LR)
+    adapted = adapt_to_tasks(policy_maml(policy, LR), pre)
     params = dict(policy.named_parameters())
     for i in range(3):
         one = task(pre, i)
@@ -56,7 +58,7 @@ def test_inner_step_equals_a_loop_over_tasks(setup):
 
 
 def outer_loss(policy, pre, post, params, first_order=False, estimator="reinforce"):
-    adapted = adapt_policy(policy, pre, LR, params, first_order=first_order, estimator=estimator)
+    adapted = adapt_to_tasks(policy_maml(policy, LR, first_order, estimator), pre, params)
     log_probs = gaussian_log_prob(apply_policy(policy, post.states, adapted, per_task=True), post.actions)
     return surrogate_loss(log_probs, compute_advantages(post), post.mask)
 
@@ -91,7 +93,7 @@ def test_lvc_adds_the_score_outer_product_term(setup):
     meta = {est: torch.cat([g.flatten() for g in torch.autograd.grad(
         outer_loss(policy, pre, post, params, estimator=est), list(params.values()))]) for est in ("reinforce", "lvc")}
     theta = torch.cat([v.detach().flatten() for v in params.values()])
-    adapted = adapt_policy(policy, pre, LR)
+    adapted = adapt_to_tasks(policy_maml(policy, LR), pre)
     expected = torch.zeros_like(theta)
     for i in range(3):
         one, two = task(pre, i), task(post, i)
@@ -116,7 +118,7 @@ def test_first_order_is_the_post_update_gradient_and_differs_from_second_order(s
     params = dict(policy.named_parameters())
     fo = torch.autograd.grad(outer_loss(policy, pre, post, params, first_order=True), list(params.values()))
     so = torch.autograd.grad(outer_loss(policy, pre, post, params), list(params.values()))
-    adapted = {k: v.detach().requires_grad_() for k, v in adapt_policy(policy, pre, LR).items()}
+    adapted = {k: v.detach().requires_grad_() for k, v in adapt_to_tasks(policy_maml(policy, LR), pre).items()}
     log_probs = gaussian_log_prob(apply_policy(policy, post.states, adapted, per_task=True), post.actions)
     post_grads = torch.autograd.grad(surrogate_loss(log_probs, compute_advantages(post), post.mask),
                                      list(adapted.values()))
@@ -128,8 +130,8 @@ def test_first_order_is_the_post_update_gradient_and_differs_from_second_order(s
 def test_lvc_changes_only_the_second_order_term(setup):
     policy, pre, post = setup
     params = dict(policy.named_parameters())
-    a = adapt_policy(policy, pre, LR, estimator="reinforce")
-    b = adapt_policy(policy, pre, LR, estimator="lvc")
+    a = adapt_to_tasks(policy_maml(policy, LR, estimator="reinforce"), pre)
+    b = adapt_to_tasks(policy_maml(policy, LR, estimator="lvc"), pre)
     for name in a:
         torch.testing.assert_close(a[name], b[name])  # same inner gradient
 
@@ -148,20 +150,31 @@ def test_non_finite_inner_loss_names_the_task(setup):
     policy, pre, _ = setup
     rewards = pre.rewards.clone()
     rewards[1, 0, 0] = float("nan")
-    with pytest.raises(ValueError, match=r"task\(s\) \[1\]"):
-        adapt_policy(policy, pre._replace(rewards=rewards), LR)
+    with pytest.raises(ValueError, match="task 1 of the batch"):
+        adapt_to_tasks(policy_maml(policy, LR), pre._replace(rewards=rewards))
     with pytest.raises(ValueError, match="inner_lr"):
-        adapt_policy(policy, pre, 0.0)
-    frozen = {k: v.detach() for k, v in policy.named_parameters()}
-    with pytest.raises(ValueError, match="require grad"):
-        adapt_policy(policy, pre, LR, frozen)
+        policy_maml(policy, 0.0)
+    with pytest.raises(ValueError, match="estimator"):
+        policy_maml(policy, LR, estimator="dice")
+
+
+def test_per_task_start_params_are_used(setup):
+    policy, pre, _ = setup
+    maml = policy_maml(policy, LR)
+    once = adapt_to_tasks(maml, pre)
+    twice = adapt_to_tasks(maml, pre, once, per_task=True)
+    for i in range(3):
+        start = {k: v[i] for k, v in once.items()}
+        expected = maml.adapt(pre.states[i : i + 1], trajectory_targets(pre)[i : i + 1], params=start)
+        for name in twice:
+            torch.testing.assert_close(twice[name][i], expected[name])
 
 
 def test_meta_loss_backward_reaches_every_parameter():
     torch.manual_seed(0)
     policy = GaussianMLPPolicy(hidden_sizes=(8,))
     generator = torch.Generator().manual_seed(0)
-    loss, batch = maml_rl_loss(policy, ENV, ENV.sample_goals(2, generator), 3, LR, generator)
+    loss, batch = maml_rl_loss(policy_maml(policy, LR), ENV, ENV.sample_goals(2, generator), 3, generator)
     loss.backward()
     assert loss.dim() == 0 and batch.post.states.shape == (2, 3, ENV.horizon, 2)
     assert all(p.grad is not None and torch.isfinite(p.grad).all() for p in policy.parameters())
@@ -171,10 +184,13 @@ def test_loops_return_histories_and_evaluation_shapes():
     torch.manual_seed(0)
     policy = GaussianMLPPolicy(hidden_sizes=(8,))
     generator = torch.Generator().manual_seed(0)
-    history = train_maml_rl(policy, ENV, 2, generator, meta_batch_size=2, n_traj=3, progress=False)
+    maml = policy_maml(policy, LR, learn_inner_lr=True)  # Meta-SGD: the inner step sizes are trained too
+    before = [lr.detach().clone() for lr in maml.inner_lrs]
+    history = train_maml_rl(maml, ENV, 2, generator, meta_batch_size=2, n_traj=3, progress=False)
+    assert any(not torch.equal(a, b) for a, b in zip(before, maml.inner_lrs, strict=True))
     assert {k: len(v) for k, v in history.items()} == {"pre_return": 2, "post_return": 2}
     assert len(train_pretrained(policy, ENV, 3, generator, meta_batch_size=2, n_traj=3, progress=False)["return"]) == 3
     result = evaluate_adaptation(policy, ENV, ENV.sample_goals(4, generator), generator, n_steps=2, n_traj=3)
     assert result.returns.shape == (4, 3) and len(result.trajectories) == 3
     with pytest.raises(ValueError, match="iterations"):
-        train_maml_rl(policy, ENV, 0, generator)
+        train_maml_rl(maml, ENV, 0, generator)

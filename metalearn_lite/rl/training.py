@@ -1,6 +1,8 @@
 """Training and evaluation loops for chapter 4.3: MAML-RL, a jointly pretrained policy, adaptation curves.
 
-* :func:`train_maml_rl` — Adam on the MAML-RL meta-gradient (:func:`~.maml_rl.maml_rl_loss`).
+* :func:`train_maml_rl` — Adam on the MAML-RL meta-gradient (:func:`~.maml_rl.maml_rl_loss`), for
+  the parameters of a ``MAML`` built by :func:`~.maml_rl.policy_maml` (the policy's, plus the inner
+  step sizes for Meta-SGD).
 * :func:`train_pretrained` — the paper's "pretrained" baseline: one policy trained by policy
   gradient on episodes of many random goals jointly, with as many episodes per iteration as MAML
   samples (pre- and post-update together), so both see the same amount of experience.
@@ -20,7 +22,8 @@ import torch
 from torch import Tensor, nn
 from tqdm.auto import tqdm
 
-from .maml_rl import adapt_policy, maml_rl_loss
+from ..maml import MAML
+from .maml_rl import adapt_to_tasks, maml_rl_loss, policy_maml
 from .navigation import Navigation2D
 from .policy import gaussian_log_prob
 from .policy_gradient import Estimator, compute_advantages, surrogate_loss
@@ -35,22 +38,29 @@ def _check_positive(**values: int) -> None:
             raise ValueError(f"{name} must be a positive int, got {value!r}")
 
 
-def train_maml_rl(policy: nn.Module, env: Navigation2D, iterations: int, generator: torch.Generator,
-                  meta_batch_size: int = 20, n_traj: int = 20, inner_lr: float = 0.5, outer_lr: float = 1e-3,
-                  first_order: bool = False, estimator: Estimator = "reinforce", discount: float = 0.99,
+def train_maml_rl(maml: MAML, env: Navigation2D, iterations: int, generator: torch.Generator,
+                  meta_batch_size: int = 20, n_traj: int = 20, outer_lr: float = 1e-2, discount: float = 0.99,
                   progress: bool = True) -> dict[str, list[float]]:
-    """Meta-train ``policy`` in place; returns the history of average returns per iteration.
+    """Meta-train ``maml`` (its policy, in place) with Adam; returns the history of average returns.
+
+    Args:
+        maml: from :func:`~.maml_rl.policy_maml` (inner step size, first or second order, estimator).
+        iterations: meta-steps (100 in the authors' 2-D navigation script).
+        meta_batch_size: goals per meta-step (20 in the paper).
+        n_traj: episodes per goal before and again after adaptation (20).
+        outer_lr: Adam's step size β (the paper used TRPO instead; see chapter 4.3).
 
     Returns:
         ``{"pre_return": [...], "post_return": [...]}``: mean episode return before and after the
         inner step, over the meta-batch, one value per iteration.
     """
     _check_positive(iterations=iterations, meta_batch_size=meta_batch_size, n_traj=n_traj)
-    optimizer = torch.optim.Adam(policy.parameters(), lr=outer_lr)
+    optimizer = torch.optim.Adam(maml.parameters(), lr=outer_lr)
+    device = next(maml.model.parameters()).device
     history: dict[str, list[float]] = {"pre_return": [], "post_return": []}
     for _ in tqdm(range(iterations), desc="MAML-RL", disable=not progress):
-        goals = env.sample_goals(meta_batch_size, generator).to(next(policy.parameters()).device)
-        loss, batch = maml_rl_loss(policy, env, goals, n_traj, inner_lr, generator, first_order, estimator, discount)
+        goals = env.sample_goals(meta_batch_size, generator).to(device)
+        loss, batch = maml_rl_loss(maml, env, goals, n_traj, generator, discount)
         optimizer.zero_grad()
         loss.backward()
         optimizer.step()
@@ -60,7 +70,7 @@ def train_maml_rl(policy: nn.Module, env: Navigation2D, iterations: int, generat
 
 
 def train_pretrained(policy: nn.Module, env: Navigation2D, iterations: int, generator: torch.Generator,
-                     meta_batch_size: int = 20, n_traj: int = 40, outer_lr: float = 1e-3, discount: float = 0.99,
+                     meta_batch_size: int = 20, n_traj: int = 40, outer_lr: float = 1e-2, discount: float = 0.99,
                      progress: bool = True) -> dict[str, list[float]]:
     """Train one policy on all goals jointly (policy gradient with Adam); returns ``{"return": [...]}``.
 
@@ -107,20 +117,16 @@ def evaluate_adaptation(policy: nn.Module, env: Navigation2D, goals: Tensor, gen
     """
     _check_positive(n_steps=n_steps, n_traj=n_traj)
     later_lr = inner_lr / 2 if later_lr is None else later_lr
-    params = {name: value.detach().requires_grad_() for name, value in policy.named_parameters()}
+    step_makers = [policy_maml(policy, lr, first_order=True, estimator=estimator) for lr in (inner_lr, later_lr)]
+    params = {name: value.detach() for name, value in policy.named_parameters()}
     per_task = False
     batches = []
     for step in range(n_steps + 1):
-        batch = rollout(policy, env, goals, n_traj, generator, params={k: v.detach() for k, v in params.items()},
-                        per_task=per_task)
+        batch = rollout(policy, env, goals, n_traj, generator, params=params, per_task=per_task)
         batches.append(batch)
         if step < n_steps:
-            lr = inner_lr if step == 0 else later_lr
-            adapted = adapt_policy(policy, batch, lr, params, per_task, first_order=True, estimator=estimator,
-                                   discount=discount)
-            params = {name: value.detach().requires_grad_() for name, value in adapted.items()}
+            with torch.no_grad():  # MAML.adapt still differentiates the inner loss; the result is detached
+                params = adapt_to_tasks(step_makers[min(step, 1)], batch, params, per_task, discount)
             per_task = True
     returns = torch.stack([batch.episode_returns().mean(dim=1) for batch in batches], dim=1)
     return Adaptation(returns.cpu(), batches)
-
-
