@@ -4,7 +4,7 @@ The library behind the executable book in this repository. Each module is one co
 points to the chapter that teaches it.
 """
 
-from . import cavia, data, evaluation, maml, metagan, nets, plotting, reptile, rl, training, utils
+from . import baselines, cavia, data, evaluation, maml, metagan, nets, plotting, reptile, rl, training, utils
 from .cavia import CAVIA
 from .evaluation import Accuracy, evaluate_episodes
 from .maml import MAML
@@ -22,6 +22,7 @@ __all__ = [
     "MetaGAN",
     "Reptile",
     "Task",
+    "baselines",
     "cavia",
     "data",
     "default_device",

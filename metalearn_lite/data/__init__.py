@@ -1,10 +1,10 @@
 """Data for the book: task families and few-shot episodes.
 
 ``sinusoid`` (MAML's regression family), ``omniglot`` (real handwritten characters), ``episodes``
-(N-way K-shot sampling).
+(N-way K-shot sampling), ``ratings`` (synthetic users and items for cold-start recommendation).
 """
 
-from . import episodes, omniglot, sinusoid
+from . import episodes, omniglot, ratings, sinusoid
 from .episodes import EpisodeSampler, sample_episode
 
-__all__ = ["EpisodeSampler", "episodes", "omniglot", "sample_episode", "sinusoid"]
+__all__ = ["EpisodeSampler", "episodes", "omniglot", "ratings", "sample_episode", "sinusoid"]
