@@ -4,7 +4,7 @@ The library behind the executable book in this repository. Each module is one co
 points to the chapter that teaches it.
 """
 
-from . import baselines, cavia, data, evaluation, maml, metagan, nets, plotting, reptile, training, utils
+from . import baselines, cavia, data, evaluation, maml, metagan, nets, plotting, reptile, rl, training, utils
 from .cavia import CAVIA
 from .evaluation import Accuracy, evaluate_episodes
 from .maml import MAML
@@ -33,6 +33,7 @@ __all__ = [
     "nets",
     "plotting",
     "reptile",
+    "rl",
     "seed_everything",
     "stack_tasks",
     "training",
