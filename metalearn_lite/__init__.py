@@ -4,10 +4,27 @@ The library behind the executable book in this repository. Each module is one co
 points to the chapter that teaches it.
 """
 
-from . import data, evaluation, fewshot, losses, maml, nets, plotting, reptile, training, utils
+from . import (
+    baselines,
+    cavia,
+    data,
+    evaluation,
+    fewshot,
+    losses,
+    maml,
+    metagan,
+    nets,
+    plotting,
+    reptile,
+    rl,
+    training,
+    utils,
+)
+from .cavia import CAVIA
 from .evaluation import Accuracy, evaluate_episodes
 from .fewshot import MatchingNetwork, PrototypicalNetwork, SiameseNetwork
 from .maml import MAML
+from .metagan import MetaGAN
 from .reptile import Reptile
 from .tasks import Task, stack_tasks
 from .utils import default_device, seed_everything
@@ -16,12 +33,16 @@ __version__ = "0.1.0"
 
 __all__ = [
     "Accuracy",
+    "CAVIA",
     "MAML",
     "MatchingNetwork",
+    "MetaGAN",
     "PrototypicalNetwork",
     "Reptile",
     "SiameseNetwork",
     "Task",
+    "baselines",
+    "cavia",
     "data",
     "default_device",
     "evaluate_episodes",
@@ -29,9 +50,11 @@ __all__ = [
     "fewshot",
     "losses",
     "maml",
+    "metagan",
     "nets",
     "plotting",
     "reptile",
+    "rl",
     "seed_everything",
     "stack_tasks",
     "training",

@@ -25,7 +25,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-__all__ = ["MLP", "ConvNet4", "BatchStatNorm2d", "batch_stat_norm"]
+__all__ = ["MLP", "ConvNet4", "ConvBlock", "BatchStatNorm2d", "batch_stat_norm"]
 
 _NORM_IMPLS = ("auto", "native", "primitive")
 
@@ -114,8 +114,33 @@ class MLP(nn.Module):
         return self.layers(x)
 
 
+class ConvBlock(nn.Module):
+    """conv 3×3 (padding 1) → batch-statistics norm → max-pool 2 → ReLU.
+
+    The paper's block is conv → norm → ReLU → max-pool. Max-pooling and ReLU commute (ReLU is
+    monotone), so pooling first computes the same values and the same gradients with the ReLU
+    on a quarter of the activations. Activations are kept in channels-last memory order
+    outside ``torch.func`` transforms: on a CPU the max-pool and batch-norm kernels are several
+    times faster on it (measured in ``benchmarks/maml_step.py``; about 20 % of a MAML step).
+
+    Shapes:
+        ``(N, in_channels, H, W) -> (N, out_channels, H // 2, W // 2)``.
+    """
+
+    def __init__(self, in_channels: int, out_channels: int, norm_impl: str = "auto") -> None:
+        super().__init__()
+        self.conv = nn.Conv2d(in_channels, out_channels, kernel_size=3, padding=1)
+        self.norm = BatchStatNorm2d(out_channels, impl=norm_impl)
+
+    def forward(self, x: Tensor) -> Tensor:
+        x = self.conv(x)
+        if not _under_functorch(x):
+            x = x.contiguous(memory_format=torch.channels_last)  # a no-op after the first block
+        return F.relu(F.max_pool2d(self.norm(x), 2))
+
+
 class ConvNet4(nn.Module):
-    """Four blocks of [conv 3×3 → batch-statistics norm → ReLU → max-pool 2], then a linear head.
+    """Four :class:`ConvBlock` s (conv 3×3, batch-statistics norm, max-pool 2, ReLU), then a linear head.
 
     The Omniglot network of the MAML paper (section 5.2, after Vinyals et al., 2016): 64 channels,
     28×28 inputs, so the last block leaves ``64 × 1 × 1`` features.
@@ -145,16 +170,8 @@ class ConvNet4(nn.Module):
                 raise ValueError(f"{name} must be a positive int, got {value!r}")
         if not isinstance(image_size, int) or image_size < 16:
             raise ValueError(f"image_size must be an int >= 16 (four 2x poolings), got {image_size!r}")
-        blocks: list[nn.Module] = []
-        channels = in_channels
-        for _ in range(4):
-            blocks += [
-                nn.Conv2d(channels, hidden_channels, kernel_size=3, padding=1),
-                BatchStatNorm2d(hidden_channels, impl=norm_impl),
-                nn.ReLU(),
-                nn.MaxPool2d(2),
-            ]
-            channels = hidden_channels
+        channels = [in_channels] + [hidden_channels] * 4
+        blocks = [ConvBlock(a, b, norm_impl) for a, b in zip(channels[:-1], channels[1:], strict=True)]
         self.features = nn.Sequential(*blocks)
         side = image_size
         for _ in range(4):

@@ -103,3 +103,36 @@ def test_native_and_primitive_agree_in_the_conv_net():
     for a, b in zip(torch.autograd.grad(loss_n, list(native.parameters())),
                     torch.autograd.grad(loss_p, list(primitive.parameters())), strict=True):
         assert torch.allclose(a, b, atol=1e-12)
+
+
+def textbook_convnet(net: ConvNet4) -> torch.nn.Module:
+    """The paper's block order with torch.nn modules (conv, BatchNorm2d, ReLU, MaxPool2d), same weights."""
+    layers = []
+    for block in net.features:
+        channels = block.conv.out_channels
+        layers += [torch.nn.Conv2d(block.conv.in_channels, channels, 3, padding=1),
+                   torch.nn.BatchNorm2d(channels, track_running_stats=False), torch.nn.ReLU(), torch.nn.MaxPool2d(2)]
+    head = torch.nn.Linear(net.head.in_features, net.head.out_features)
+    reference = torch.nn.Sequential(*layers, torch.nn.Flatten(), head)
+    with torch.no_grad():
+        for mine, theirs in zip(net.parameters(), reference.parameters(), strict=True):
+            theirs.copy_(mine)
+    return reference.to(next(net.parameters()).dtype)
+
+
+def test_convnet4_computes_the_papers_block_with_the_same_second_order_gradients():
+    """Pooling before ReLU and channels-last memory change nothing but the speed."""
+    from metalearn_lite import MAML, Task
+
+    torch.manual_seed(0)
+    net = ConvNet4(n_way=3, hidden_channels=4, image_size=16).double()
+    reference = textbook_convnet(net)
+    g = torch.Generator().manual_seed(0)
+    tasks = [Task(torch.rand(3, 1, 16, 16, generator=g, dtype=DTYPE), torch.arange(3),
+                  torch.rand(6, 1, 16, 16, generator=g, dtype=DTYPE), torch.arange(3).repeat(2)) for _ in range(2)]
+    x = tasks[0].x_query
+    assert torch.allclose(net(x), reference(x), atol=1e-12)
+    assert net.features(x).is_contiguous(memory_format=torch.channels_last)
+    grads = [torch.autograd.grad(MAML(m, F.cross_entropy, 0.4, path="loop").meta_loss(tasks), list(m.parameters()))
+             for m in (net, reference)]
+    assert all(torch.allclose(a, b, atol=1e-12) for a, b in zip(*grads, strict=True))
