@@ -33,3 +33,16 @@ def omniglot_dir() -> Path:
     if missing:
         pytest.skip(f"real Omniglot not available: {missing} missing in {folder}")
     return folder
+
+
+@pytest.fixture
+def one_thread():
+    """Run a test on one intra-op thread, then restore the setting.
+
+    Tiny recurrent steps (NTM, MANN) gain nothing from two threads and, on a shared CPU, the
+    threads' synchronisation can make them many times slower.
+    """
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
