@@ -4,7 +4,7 @@ The library behind the executable book in this repository. Each module is one co
 points to the chapter that teaches it.
 """
 
-from . import data, evaluation, plotting, utils
+from . import data, evaluation, memory, plotting, utils
 from .evaluation import Accuracy, evaluate_episodes
 from .tasks import Task, stack_tasks
 from .utils import default_device, seed_everything
@@ -18,6 +18,7 @@ __all__ = [
     "default_device",
     "evaluate_episodes",
     "evaluation",
+    "memory",
     "plotting",
     "seed_everything",
     "stack_tasks",

@@ -1,10 +1,22 @@
 """Data for the book: task families and few-shot episodes.
 
 ``sinusoid`` (MAML's regression family), ``omniglot`` (real handwritten characters), ``episodes``
-(N-way K-shot sampling).
+(N-way K-shot sampling), ``sequences`` (episodes as sequences with offset labels), ``copy_task``
+(the NTM copy task), ``stories`` (bAbI-style stories).
 """
 
-from . import episodes, omniglot, sinusoid
+from . import copy_task, episodes, omniglot, sequences, sinusoid, stories
 from .episodes import EpisodeSampler, sample_episode
+from .sequences import SequenceEpisodeSampler
 
-__all__ = ["EpisodeSampler", "episodes", "omniglot", "sample_episode", "sinusoid"]
+__all__ = [
+    "EpisodeSampler",
+    "SequenceEpisodeSampler",
+    "copy_task",
+    "episodes",
+    "omniglot",
+    "sample_episode",
+    "sequences",
+    "sinusoid",
+    "stories",
+]
