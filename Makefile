@@ -11,11 +11,12 @@ STAMP := $(VENV)/.installed
 PIP := $(BIN)/python -m pip --disable-pip-version-check
 CELL_TIMEOUT ?= 900
 
-.PHONY: help setup book test lint unit notebooks book-check lab clean distclean
+.PHONY: help setup book test lint unit notebooks book-check browser lab clean distclean
 
 help:
 	@echo "make book   build the HTML book (executes every notebook, cached) into _build/html"
-	@echo "make test   lint, unit tests, every notebook under nbval, and the book build with -W"
+	@echo "make test   lint, unit tests, every notebook under nbval, the book build with -W, and the"
+	@echo "            built book in headless Chromium (screenshots in _build/screenshots)"
 	@echo "make lab    open JupyterLab in the project's environment"
 	@echo "make clean  remove build outputs (make distclean also removes .venv)"
 
@@ -36,7 +37,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 
 unit: $(STAMP)
-	$(BIN)/pytest -q tests
+	$(BIN)/pytest -q -m "not browser" tests
 
 # Executes each notebook once; notebooks/conftest.py stores the executed notebooks in the
 # book's execution cache, so the book build below reuses them instead of executing again.
@@ -50,7 +51,12 @@ book-check: $(STAMP)
 		echo "error: the test build executed a notebook again (the nbval run should have cached it)"; \
 		exit 1; fi
 
-test: lint unit notebooks book-check
+# The book just built, opened in headless Chromium as a reader sees it (tests/test_book_browser.py);
+# skips, saying why, where Chromium is not installed (.ci/run installs it).
+browser: $(STAMP)
+	$(BIN)/pytest -q -rs -m browser tests
+
+test: lint unit notebooks book-check browser
 	@echo "make test: all checks passed"
 
 lab: $(STAMP)

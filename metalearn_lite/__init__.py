@@ -4,8 +4,12 @@ The library behind the executable book in this repository. Each module is one co
 points to the chapter that teaches it.
 """
 
-from . import data, evaluation, memory, plotting, utils
+from . import baselines, cavia, data, evaluation, maml, memory, metagan, nets, plotting, reptile, rl, training, utils
+from .cavia import CAVIA
 from .evaluation import Accuracy, evaluate_episodes
+from .maml import MAML
+from .metagan import MetaGAN
+from .reptile import Reptile
 from .tasks import Task, stack_tasks
 from .utils import default_device, seed_everything
 
@@ -13,14 +17,26 @@ __version__ = "0.1.0"
 
 __all__ = [
     "Accuracy",
+    "CAVIA",
+    "MAML",
+    "MetaGAN",
+    "Reptile",
     "Task",
+    "baselines",
+    "cavia",
     "data",
     "default_device",
     "evaluate_episodes",
     "evaluation",
+    "maml",
     "memory",
+    "metagan",
+    "nets",
     "plotting",
+    "reptile",
+    "rl",
     "seed_everything",
     "stack_tasks",
+    "training",
     "utils",
 ]

@@ -5,6 +5,11 @@ in cells marked ``# NBVAL_CHECK_OUTPUT``). When all cells of a notebook pass, th
 the outputs nbval collected into the book's execution cache (``_build/.jupyter_cache``, the
 jupyter-cache database that ``execute_notebooks: cache`` reads), so the book build that follows
 renders those outputs instead of executing the notebook a second time.
+
+It also proves every exercise's check is real: right after a cell tagged ``check`` passes, the
+same kernel runs the exercise's *stub* (what ``python -m metalearn_lite.course student`` gives
+students), the check again, which must now fail with NotImplementedError or AssertionError, and
+the solution again, so the rest of the chapter runs as before.
 """
 
 from __future__ import annotations
@@ -17,6 +22,34 @@ import pytest
 CACHE_DIR = Path(__file__).resolve().parents[1] / "_build" / ".jupyter_cache"
 _outcomes: dict[str, list[str]] = defaultdict(list)
 _seconds: dict[str, float] = defaultdict(float)
+
+
+def _run_in_kernel(kernel, timeout: float):
+    def run(source: str) -> tuple[str | None, str]:
+        reply = kernel.kc.execute_interactive(
+            source, store_history=False, allow_stdin=False, timeout=timeout, output_hook=lambda msg: None
+        )
+        content = reply["content"]
+        return (content.get("ename"), content.get("evalue", "")) if content["status"] == "error" else (None, "")
+
+    return run
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item):
+    result = yield
+    from nbval.plugin import IPyNbCell
+
+    if isinstance(item, IPyNbCell) and "check" in item.cell.metadata.get("tags", []):
+        from metalearn_lite.course.grading import check_fails_on_stub
+
+        nb = item.parent.nb
+        index = next(i for i, cell in enumerate(nb.cells) if cell is item.cell)
+        timeout = item.config.option.nbval_cell_timeout
+        problem = check_fails_on_stub(nb, index, _run_in_kernel(item.parent.kernel, timeout))
+        if problem:
+            raise AssertionError(f"{item.parent.path.name}: {problem}")
+    return result
 
 
 def pytest_runtest_logreport(report: pytest.TestReport) -> None:

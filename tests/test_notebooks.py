@@ -58,8 +58,8 @@ def _break_outputs(nb):
     cell.execution_count = 1
 
 
-def _break_badge(nb):
-    nb.cells[0].source = nb.cells[0].source.replace("/blob/main/", "/blob/master/")
+def _break_badge(nb):  # points the badge at another branch, whatever _config.yml names
+    nb.cells[0].source = nb.cells[0].source.replace("/blob/", "/blob/other-")
 
 
 def _break_title(nb):
@@ -70,8 +70,8 @@ def _break_setup_tag(nb):
     nb.cells[1].metadata["tags"] = []
 
 
-def _break_setup_source(nb):
-    nb.cells[1].source = nb.cells[1].source.replace("metalearn-lite/metalearn-lite", "someone/else")
+def _break_setup_source(nb):  # installs from another owner's repository
+    nb.cells[1].source = nb.cells[1].source.replace("git+https://github.com/", "git+https://github.com/else-")
 
 
 def _break_asserts(nb):
@@ -91,9 +91,37 @@ def _break_exercises(nb):
             cell.source = cell.source.replace("## Exercises", "## Things to try")
 
 
+def _break_running_time(nb):
+    nb.cells[0].source = nb.cells[0].source.replace("Runs in", "Takes")
+
+
+def _break_gpu_note(nb):
+    for cell in nb.cells[:6]:
+        cell.source = cell.source.replace("GPU", "accelerator")
+
+
+def _break_exercise_count(nb):
+    extra = "".join(
+        f":::{{exercise}}\n:label: ex-01-extra-{i}\nMore.\n:::\n\n:::{{solution}} ex-01-extra-{i}\nYes.\n:::\n\n"
+        for i in range(2)
+    )
+    nb.cells.insert(len(nb.cells) - 1, nbformat.v4.new_markdown_cell(extra))
+
+
+def _break_check_tag(nb):
+    for cell in nb.cells:
+        tags = cell.metadata.get("tags", [])
+        if "check" in tags:
+            tags.remove("check")
+
+
 @pytest.mark.parametrize(
     ("breaker", "message"),
     [
+        (_break_running_time, "running time on CPU"),
+        (_break_gpu_note, "what a GPU changes"),
+        (_break_exercise_count, "3 to 5"),
+        (_break_check_tag, "without a check cell"),
         (_break_outputs, "stored outputs"),
         (_break_badge, "Colab badge"),
         (_break_title, "Chinese heading"),
@@ -120,9 +148,10 @@ def test_checker_rejects_bad_names_and_toc_mismatches(tmp_path, repo_root):
         shutil.copy(repo_root / name, tmp_path / name)
     (tmp_path / "book").mkdir()
     (tmp_path / "notebooks").mkdir()
-    for page in ("intro", "how-to-use", "glossary", "bibliography"):
-        shutil.copy(repo_root / "book" / f"{page}.md", tmp_path / "book")
-    shutil.copy(repo_root / "notebooks" / "01_introduction.ipynb", tmp_path / "notebooks")
+    for page in (repo_root / "book").glob("*.md"):
+        shutil.copy(page, tmp_path / "book")
+    for notebook in (repo_root / "notebooks").glob("*.ipynb"):  # every chapter the toc lists
+        shutil.copy(notebook, tmp_path / "notebooks")
     assert book_problems(tmp_path) == []
     shutil.copy(repo_root / "notebooks" / "01_introduction.ipynb", tmp_path / "notebooks" / "Extra Chapter.ipynb")
     (tmp_path / "notebooks" / "01_introduction.ipynb").rename(tmp_path / "notebooks" / "01_intro.ipynb")

@@ -30,3 +30,12 @@ def test_default_device(monkeypatch):
         monkeypatch.setenv("METALEARN_DEVICE", "cuda")
         with pytest.raises(ValueError, match="no CUDA"):
             mll.default_device()
+
+
+def test_default_device_takes_the_gpu_when_one_is_visible(monkeypatch):
+    """What a Colab GPU runtime gives (simulated: this machine has no GPU)."""
+    monkeypatch.delenv("METALEARN_DEVICE", raising=False)
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    assert mll.default_device() == torch.device("cuda")
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    assert mll.default_device() == torch.device("cpu")

@@ -11,9 +11,14 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["BookConfig", "COLAB_BADGE_IMAGE", "SETUP_CELL_TAG"]
+__all__ = ["BookConfig", "COLAB_BADGE", "COLAB_BADGE_IMAGE", "SETUP_CELL_TAG"]
 
 COLAB_BADGE_IMAGE = "https://colab.research.google.com/assets/colab-badge.svg"
+# Any "Open in Colab" badge, whatever repository, branch or path it points at (what retarget rewrites).
+COLAB_BADGE = re.compile(
+    r"\[!\[Open In Colab\]\(" + re.escape(COLAB_BADGE_IMAGE) + r"\)\]"
+    r"\(https://colab\.research\.google\.com/github/[^)\s]+\)"
+)
 SETUP_CELL_TAG = "remove-cell"
 _GITHUB = re.compile(r"^https://github\.com/(?P<owner>[\w.-]+)/(?P<repo>[\w.-]+?)(?:\.git)?/?$")
 
@@ -57,21 +62,25 @@ class BookConfig:
         m = _GITHUB.match(self.repo_url)
         return f"{m['owner']}/{m['repo']}"
 
-    def notebook_path(self, notebook: str | Path) -> str:
-        """The notebook's path in the repository, e.g. ``notebooks/01_introduction.ipynb``."""
-        name = Path(notebook).name
-        return "/".join(p for p in (self.path_to_book, "notebooks", name) if p)
+    def notebook_path(self, notebook: str | Path, folder: str = "notebooks") -> str:
+        """The notebook's path in the repository, e.g. ``notebooks/01_introduction.ipynb``.
 
-    def colab_url(self, notebook: str | Path) -> str:
+        ``folder`` is the notebook's folder relative to the book's root (student versions that an
+        instructor commits elsewhere, say ``students``, use it).
+        """
+        name = Path(notebook).name
+        return "/".join(p for p in (self.path_to_book, folder.strip("/"), name) if p)
+
+    def colab_url(self, notebook: str | Path, folder: str = "notebooks") -> str:
         """The Colab address that opens ``notebook`` from the configured repository and branch."""
         return (
             f"https://colab.research.google.com/github/{self.owner_repo}/blob/{self.branch}/"
-            f"{self.notebook_path(notebook)}"
+            f"{self.notebook_path(notebook, folder)}"
         )
 
-    def colab_badge(self, notebook: str | Path) -> str:
+    def colab_badge(self, notebook: str | Path, folder: str = "notebooks") -> str:
         """The Markdown "Open in Colab" badge for ``notebook``."""
-        return f"[![Open In Colab]({COLAB_BADGE_IMAGE})]({self.colab_url(notebook)})"
+        return f"[![Open In Colab]({COLAB_BADGE_IMAGE})]({self.colab_url(notebook, folder)})"
 
     @property
     def pip_requirement(self) -> str:

@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from .config import SETUP_CELL_TAG, BookConfig
+from .exercises import exercise_problems, parse_exercises
 
 __all__ = ["NOTEBOOK_NAME", "book_problems", "notebook_problems", "toc_files"]
 
@@ -82,6 +83,16 @@ def notebook_problems(path: str | Path, config: BookConfig, toc: list[str] | Non
         problems.append("no cell calls seed_everything(...): results must be deterministic")
     if not any(re.search(r"^#+ .*Exercises", c.source, re.M) for c in cells if c.cell_type == "markdown"):
         problems.append("no 'Exercises' section")
+    exercise_issues = exercise_problems(nb)
+    problems += exercise_issues
+    if not exercise_issues:
+        count = len(parse_exercises(nb))
+        if not 3 <= count <= 5:
+            problems.append(f"{count} exercises: a chapter ends with 3 to 5 (sphinx-exercise directives)")
+    if not re.search(r"runs in", title.source, re.I) or "CPU" not in title.source:
+        problems.append("cell 1 must state the running time on CPU, e.g. 'Runs in about 2 minutes on two CPU cores'")
+    if not any("GPU" in c.source for c in cells[:6]):
+        problems.append("the first cells must say what a GPU changes (e.g. a SCALE knob, or 'no GPU needed')")
     if not any(re.search(r"^\s*assert ", c.source, re.M) for c in code):
         problems.append("no assert: a chapter's claims must be checked when it runs")
     if nb.metadata.get("kernelspec", {}).get("name") != "python3":

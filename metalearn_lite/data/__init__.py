@@ -1,11 +1,12 @@
 """Data for the book: task families and few-shot episodes.
 
 ``sinusoid`` (MAML's regression family), ``omniglot`` (real handwritten characters), ``episodes``
-(N-way K-shot sampling), ``sequences`` (episodes as sequences with offset labels), ``copy_task``
-(the NTM copy task), ``stories`` (bAbI-style stories).
+(N-way K-shot sampling), ``ratings`` (synthetic users and items for cold-start recommendation),
+``sequences`` (episodes as sequences with offset labels), ``copy_task`` (the NTM copy task),
+``stories`` (bAbI-style stories).
 """
 
-from . import copy_task, episodes, omniglot, sequences, sinusoid, stories
+from . import copy_task, episodes, omniglot, ratings, sequences, sinusoid, stories
 from .episodes import EpisodeSampler, sample_episode
 from .sequences import SequenceEpisodeSampler
 
@@ -15,6 +16,7 @@ __all__ = [
     "copy_task",
     "episodes",
     "omniglot",
+    "ratings",
     "sample_episode",
     "sequences",
     "sinusoid",

@@ -1,0 +1,94 @@
+"""``python -m metalearn_lite.course``: the instructor's commands.
+
+    student SRC_DIR OUT_DIR          write student versions (solutions stubbed, checks kept)
+    retarget REPO_URL [--branch B]   point _config.yml, Colab badges and install cells at a fork
+    check NOTEBOOK [NOTEBOOK ...]    run notebooks and report each exercise's check: pass or fail
+
+See ``book/for-instructors.md``. Needs the ``course`` extra: ``pip install "metalearn-lite[course]"``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+__all__ = ["main"]
+
+
+def _student(args: argparse.Namespace) -> int:
+    from .student import write_student_versions
+
+    written = write_student_versions(args.src_dir, args.out_dir)
+    for path in written:
+        print(f"wrote {path}")
+    print(f"{len(written)} student notebook(s) in {args.out_dir}")
+    return 0
+
+
+def _retarget(args: argparse.Namespace) -> int:
+    from .retarget import retarget
+
+    result = retarget(args.root, args.repo_url, args.branch)
+    print(f"repository: {result.config.repo_url} (branch {result.config.branch})")
+    for path in result.changed:
+        print(f"  updated {path}")
+    if not result.changed:
+        print("  nothing to change: _config.yml and every notebook already agree")
+    if result.other_mentions:
+        names = ", ".join(str(p) for p in result.other_mentions)
+        print(f"left as they are (they name the original repository; edit them by hand if needed): {names}")
+    return 0
+
+
+def _check(args: argparse.Namespace) -> int:
+    from .grading import grade_notebooks
+
+    reports = grade_notebooks(args.notebooks, timeout=args.timeout, jobs=args.jobs)
+    if args.json:
+        print("[" + ",\n".join(r.to_json() for r in reports) + "]")
+    else:
+        print("\n\n".join(r.format() for r in reports))
+    return 0 if all(r.ok for r in reports) else 1
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m metalearn_lite.course",
+        description="Tools for instructors: student versions, retargeting a fork, grading.",
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    student = commands.add_parser("student", help="write student versions of the notebooks of a folder")
+    student.add_argument("src_dir", metavar="SRC_DIR", help="folder with the chapter notebooks (e.g. notebooks)")
+    student.add_argument("out_dir", metavar="OUT_DIR", help="folder for the student versions (created)")
+    student.set_defaults(run=_student)
+
+    retarget = commands.add_parser("retarget", help="point the book's repository, badges and install cells at a fork")
+    retarget.add_argument("repo_url", metavar="REPO_URL", help="https://github.com/OWNER/REPO")
+    retarget.add_argument("--branch", help="branch or tag Colab opens and installs from (default: unchanged)")
+    retarget.add_argument("--root", default=".", type=Path, help="the book's root folder (default: .)")
+    retarget.set_defaults(run=_retarget)
+
+    check = commands.add_parser("check", help="run notebooks and report each exercise's check")
+    check.add_argument("notebooks", metavar="NOTEBOOK", nargs="+", type=Path, help="student notebook(s) to grade")
+    check.add_argument("--timeout", type=float, default=900, help="seconds per cell (default: 900)")
+    check.add_argument("--jobs", type=int, default=1, help="notebooks graded at once (default: 1)")
+    check.add_argument("--json", action="store_true", help="print the reports as JSON")
+    check.set_defaults(run=_check)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.run(args)
+    except ModuleNotFoundError as error:
+        parser.exit(2, f"error: {error.name} is missing: pip install \"metalearn-lite[course]\"\n")
+    except (ValueError, OSError) as error:
+        parser.exit(2, f"error: {error}\n")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
