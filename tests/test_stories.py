@@ -84,6 +84,13 @@ def test_encode_pads_and_keeps_the_most_recent_sentences():
     assert inverse[data.answers[0].item()] == stories[0].answer
 
 
+def test_the_full_vocabulary_covers_every_task():
+    full = S.build_vocabulary()
+    for task in S.TASKS:
+        assert set(S.build_vocabulary(S.generate(task, 300, max_sentences=15))) <= set(full)
+    assert sorted(full.values()) == list(range(1, len(full) + 1))
+
+
 def test_encode_rejects_unknown_words_and_long_sentences():
     stories = S.generate(1, 5)
     with pytest.raises(ValueError, match="not in the vocabulary"):

@@ -170,12 +170,21 @@ def tokenize(text: str) -> list[str]:
     return re.findall(r"[a-z]+", text.lower())
 
 
-def build_vocabulary(stories: Sequence[Story]) -> dict[str, int]:
-    """Word -> index, sorted alphabetically, starting at 1 (index 0 is padding)."""
+def build_vocabulary(stories: Sequence[Story] | None = None) -> dict[str, int]:
+    """Word -> index, sorted alphabetically, starting at 1 (index 0 is padding).
+
+    With ``stories=None``, every word the generator can produce, so one vocabulary serves all
+    tasks; otherwise the words of the given stories only.
+    """
     words = set()
-    for story in stories:
-        for text in (*story.sentences, story.question, story.answer):
-            words.update(tokenize(text))
+    if stories is None:
+        phrases = (*ACTORS, *LOCATIONS, *OBJECTS, *MOVE_VERBS, *TAKE_VERBS, *DROP_VERBS, "the where is in yes no")
+        for phrase in phrases:
+            words.update(tokenize(phrase))
+    else:
+        for story in stories:
+            for text in (*story.sentences, story.question, story.answer):
+                words.update(tokenize(text))
     return {word: i + 1 for i, word in enumerate(sorted(words))}
 
 

@@ -7,7 +7,9 @@ the chapter to plot.
 
 The papers train with RMSProp at a learning rate of 1e-4 (NTM, MANN) or SGD at 0.01 (MemN2N) for
 days of GPU time; these loops use Adam with larger steps and gradient-norm clipping so that the
-chapter's small runs finish in about a minute on a CPU.
+chapter's small runs finish in about a minute on a CPU. ``train_copy`` and ``train_episodes``
+build their optimiser unless one is passed (``optimizer=``, to train in chunks without resetting
+Adam's moments).
 """
 
 from __future__ import annotations
@@ -60,6 +62,7 @@ def train_copy(
     batch_size: int = 16,
     lr: float = 3e-3,
     max_grad_norm: float = 10.0,
+    optimizer: torch.optim.Optimizer | None = None,
     generator: torch.Generator | None = None,
     progress: bool = True,
 ) -> dict[str, list[float]]:
@@ -74,7 +77,7 @@ def train_copy(
     if not 1 <= min_length <= max_length:
         raise ValueError(f"need 1 <= min_length <= max_length, got {min_length}, {max_length}")
     device = _device(model)
-    optimizer = torch.optim.Adam(model.parameters(), lr=lr)
+    optimizer = torch.optim.Adam(model.parameters(), lr=lr) if optimizer is None else optimizer
     history: dict[str, list[float]] = {"loss": [], "bit_errors": []}
     for _ in tqdm(range(num_steps), desc="copy task", disable=not progress):
         length = int(torch.randint(min_length, max_length + 1, (1,), generator=generator))
@@ -113,6 +116,7 @@ def train_episodes(
     batch_size: int = 16,
     lr: float = 3e-3,
     max_grad_norm: float = 10.0,
+    optimizer: torch.optim.Optimizer | None = None,
     progress: bool = True,
 ) -> dict[str, list[float]]:
     """Train on sequence episodes: cross-entropy on every step's label.
@@ -124,7 +128,7 @@ def train_episodes(
     _check_steps("num_steps", num_steps)
     _check_steps("batch_size", batch_size)
     device = _device(model)
-    optimizer = torch.optim.Adam(model.parameters(), lr=lr)
+    optimizer = torch.optim.Adam(model.parameters(), lr=lr) if optimizer is None else optimizer
     history: dict[str, list[float]] = {"loss": [], "first": [], "second": []}
     for _ in tqdm(range(num_steps), desc="episodes", disable=not progress):
         inputs, labels, instance = (t.to(device) for t in sampler.sample(batch_size))
