@@ -36,6 +36,19 @@ def omniglot_dir() -> Path:
 
 
 @pytest.fixture
+def one_thread():
+    """Run a test on one intra-op thread, then restore the setting.
+
+    Tiny recurrent steps (NTM, MANN) gain nothing from two threads and, on a shared CPU, the
+    threads' synchronisation can make them many times slower.
+    """
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+@pytest.fixture
 def tiny_chapter(tmp_path) -> Path:
     """A small notebook that follows the exercise convention and runs in a second (no torch).
 

@@ -40,6 +40,13 @@ def test_every_notebook_is_in_the_toc_and_every_entry_exists(repo_root, notebook
         assert (repo_root / f"{entry}.md").is_file() or (repo_root / f"{entry}.ipynb").is_file(), entry
 
 
+def test_intro_table_links_every_chapter(repo_root, notebooks):
+    """The landing page's table maps article sections to chapters: each written chapter is linked."""
+    intro = (repo_root / "book" / "intro.md").read_text(encoding="utf-8")
+    for path in notebooks:
+        assert f"{{doc}}`../notebooks/{path.stem}`" in intro, f"book/intro.md does not link {path.stem}"
+
+
 def test_badges_and_install_cells_agree_with_config(config, notebooks):
     for path in notebooks:
         nb = nbformat.read(path, as_version=4)

@@ -147,6 +147,21 @@ def test_other_size_and_split(background):
         background.select_alphabets(["Klingon"])
 
 
+def test_split_characters_mixes_alphabets_and_keeps_images(background):
+    train, test = background.split_characters(0.25, torch.Generator().manual_seed(0))
+    assert len(test.characters) == 60 and len(train.characters) == 182
+    assert not set(train.characters) & set(test.characters)
+    assert len(test.alphabets) == 8, "a random quarter of 242 characters touches every alphabet"
+    assert torch.bincount(test.labels).tolist() == [20] * 60
+    c = 7
+    original = background.characters.index(test.characters[c])
+    assert torch.equal(test.images[test.labels == c], background.images[background.labels == original])
+    again = background.split_characters(0.25, torch.Generator().manual_seed(0))[1]
+    assert again.characters == test.characters
+    with pytest.raises(ValueError, match="test_fraction"):
+        background.split_characters(1.0)
+
+
 def test_rotations(background):
     latin = background.select_alphabets(["Latin"])
     rotated = latin.with_rotations()

@@ -205,7 +205,10 @@ class CharacterImages:
         unknown = set(names) - set(self.alphabets)
         if unknown:
             raise ValueError(f"unknown alphabets {sorted(unknown)}; present: {list(self.alphabets)}")
-        keep = [c for c, (a, _) in enumerate(self.characters) if a in set(names)]
+        return self._select([c for c, (a, _) in enumerate(self.characters) if a in set(names)])
+
+    def _select(self, keep: Sequence[int]) -> CharacterImages:
+        """The classes ``keep`` only, in that order, relabelled ``0 .. len(keep) - 1``."""
         new_label = torch.full((len(self.characters),), -1, dtype=torch.long)
         new_label[keep] = torch.arange(len(keep))
         mask = new_label[self.labels] >= 0
@@ -217,6 +220,21 @@ class CharacterImages:
         """``(meta_train, meta_test)``: the other alphabets, and ``test_alphabets``."""
         train = [a for a in self.alphabets if a not in set(test_alphabets)]
         return self.select_alphabets(train), self.select_alphabets(test_alphabets)
+
+    def split_characters(
+        self, test_fraction: float, generator: torch.Generator | None = None
+    ) -> tuple[CharacterImages, CharacterImages]:
+        """``(meta_train, meta_test)`` with a random ``test_fraction`` of the characters held out.
+
+        Both halves mix every alphabet, as in the split of Santoro et al. (2016): 1,200 characters
+        for training and the other 423 for testing. :meth:`split` holds out whole alphabets instead.
+        """
+        if not 0 < test_fraction < 1:
+            raise ValueError(f"test_fraction must be in (0, 1), got {test_fraction!r}")
+        order = torch.randperm(len(self.characters), generator=generator)
+        n_test = max(1, round(test_fraction * len(self.characters)))
+        test, train = sorted(order[:n_test].tolist()), sorted(order[n_test:].tolist())
+        return self._select(train), self._select(test)
 
     def with_rotations(self) -> CharacterImages:
         """Each character rotated by 0, 90, 180 and 270 degrees, each rotation a new class.

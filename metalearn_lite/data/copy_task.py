@@ -1,0 +1,65 @@
+"""The copy task of the Neural Turing Machine paper (Graves, Wayne & Danihelka, 2014, section 4.1).
+
+The network sees a sequence of random binary vectors, then a delimiter, and must then output the
+same sequence with no further input. Storing and recalling a sequence longer than any seen in
+training tests whether a network has learned an *algorithm* (write one slot per step, then
+walk back) rather than a fixed-size code. Chapter 3.2 trains an NTM and an LSTM on it.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import torch
+from torch import Tensor
+
+__all__ = ["CopyBatch", "bit_errors", "copy_batch"]
+
+
+class CopyBatch(NamedTuple):
+    """Inputs and targets of the copy task for ``length`` vectors of ``n_bits`` bits.
+
+    Shapes:
+        inputs ``(B, 2 * length + 1, n_bits + 1)``: the vectors (last channel 0), the delimiter
+        step (last channel 1, bits 0), then ``length`` all-zero steps;
+        targets ``(B, length, n_bits)``: the vectors to reproduce during the last ``length`` steps.
+    """
+
+    inputs: Tensor
+    targets: Tensor
+
+
+def copy_batch(
+    batch_size: int, length: int, n_bits: int = 8, generator: torch.Generator | None = None
+) -> CopyBatch:
+    """A batch of copy sequences of one length, bits drawn uniformly (the paper uses 8 bits)."""
+    for name, value in (("batch_size", batch_size), ("length", length), ("n_bits", n_bits)):
+        if not isinstance(value, int) or value < 1:
+            raise ValueError(f"{name} must be a positive int, got {value!r}")
+    bits = torch.randint(0, 2, (batch_size, length, n_bits), generator=generator).float()
+    inputs = torch.zeros(batch_size, 2 * length + 1, n_bits + 1)
+    inputs[:, :length, :n_bits] = bits
+    inputs[:, length, n_bits] = 1.0
+    return CopyBatch(inputs, bits)
+
+
+def bit_errors(logits: Tensor, targets: Tensor) -> Tensor:
+    """Wrong bits per sequence when the outputs of the recall phase are thresholded at 0.5.
+
+    Args:
+        logits: ``(B, T, n_bits)`` a model's outputs for the whole sequence; only the last
+            ``length = targets.shape[1]`` steps are scored.
+        targets: ``(B, length, n_bits)``.
+
+    Returns:
+        ``(B,)`` the number of wrong bits of each sequence (the paper's "cost per sequence" axis
+        counts bits the same way).
+    """
+    if logits.dim() != 3 or targets.dim() != 3 or logits.shape[-1] != targets.shape[-1]:
+        raise ValueError(f"logits (B, T, n_bits) and targets (B, length, n_bits) expected, got "
+                         f"{tuple(logits.shape)} and {tuple(targets.shape)}")
+    length = targets.shape[1]
+    if logits.shape[1] < length:
+        raise ValueError(f"logits has {logits.shape[1]} steps, fewer than the {length} targets")
+    predicted = (logits[:, -length:] > 0).float()
+    return (predicted != targets).sum(dim=(1, 2)).float()

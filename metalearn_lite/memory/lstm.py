@@ -1,0 +1,42 @@
+"""An LSTM sequence model: the memory-less baseline of chapter 3.2.
+
+Graves et al. (2014) and Santoro et al. (2016) both compare their memory-augmented networks
+with an LSTM of similar size; so does the chapter, on the copy task and on Omniglot episodes.
+The LSTM stores everything in its hidden state, whose size fixes how much it can remember.
+"""
+
+from __future__ import annotations
+
+from torch import Tensor, nn
+
+__all__ = ["SequenceLSTM"]
+
+
+class SequenceLSTM(nn.Module):
+    """A (stacked) LSTM followed by a linear read-out at every step.
+
+    Args:
+        input_size: features per step.
+        output_size: logits per step.
+        hidden_size: units per layer.
+        num_layers: stacked layers.
+
+    Shapes:
+        ``forward``: inputs ``(B, T, input_size)`` -> logits ``(B, T, output_size)``.
+    """
+
+    def __init__(self, input_size: int, output_size: int, hidden_size: int = 100, num_layers: int = 1) -> None:
+        super().__init__()
+        for name, value in (("input_size", input_size), ("output_size", output_size),
+                            ("hidden_size", hidden_size), ("num_layers", num_layers)):
+            if not isinstance(value, int) or value < 1:
+                raise ValueError(f"{name} must be a positive int, got {value!r}")
+        self.input_size = input_size
+        self.lstm = nn.LSTM(input_size, hidden_size, num_layers=num_layers, batch_first=True)
+        self.output = nn.Linear(hidden_size, output_size)
+
+    def forward(self, inputs: Tensor) -> Tensor:
+        if inputs.dim() != 3 or inputs.shape[-1] != self.input_size:
+            raise ValueError(f"inputs must have shape (B, T, {self.input_size}), got {tuple(inputs.shape)}")
+        hidden, _ = self.lstm(inputs)
+        return self.output(hidden)
