@@ -32,6 +32,7 @@ __all__ = [
     "center_update",
     "contrastive_loss",
     "pairwise_distances",
+    "reduce_loss",
     "semi_hard_triplet_loss",
     "triplet_loss",
 ]
@@ -39,7 +40,9 @@ __all__ = [
 _REDUCTIONS = ("mean", "sum", "none")
 
 
-def _reduce(losses: Tensor, reduction: str) -> Tensor:
+def reduce_loss(losses: Tensor, reduction: str) -> Tensor:
+    """Apply ``reduction`` (``"mean"``, ``"sum"`` or ``"none"``) to per-example ``losses``, as the
+    ``reduction=`` argument of ``torch.nn.functional`` losses does; anything else raises."""
     if reduction == "mean":
         return losses.mean()
     if reduction == "sum":
@@ -96,7 +99,7 @@ def contrastive_loss(x1: Tensor, x2: Tensor, same: Tensor, margin: float = 1.0, 
     squared = (x1 - x2).pow(2).sum(dim=1)
     distance = torch.linalg.vector_norm(x1 - x2, dim=1)
     losses = 0.5 * same * squared + 0.5 * (1 - same) * (margin - distance).clamp(min=0).pow(2)
-    return _reduce(losses, reduction)
+    return reduce_loss(losses, reduction)
 
 
 def triplet_loss(
@@ -119,7 +122,7 @@ def triplet_loss(
     _check_margin(margin)
     d_ap = torch.linalg.vector_norm(anchor - positive, dim=1)
     d_an = torch.linalg.vector_norm(anchor - negative, dim=1)
-    return _reduce((d_ap - d_an + margin).clamp(min=0), reduction)
+    return reduce_loss((d_ap - d_an + margin).clamp(min=0), reduction)
 
 
 def batch_hard_triplet_loss(
@@ -149,7 +152,7 @@ def batch_hard_triplet_loss(
         raise ValueError("batch_hard_triplet_loss needs an anchor with both a positive and a negative in the batch")
     hardest_positive = distances.masked_fill(~positive, float("-inf")).amax(dim=1)
     hardest_negative = distances.masked_fill(~negative, float("inf")).amin(dim=1)
-    return _reduce((hardest_positive[valid] - hardest_negative[valid] + margin).clamp(min=0), reduction)
+    return reduce_loss((hardest_positive[valid] - hardest_negative[valid] + margin).clamp(min=0), reduction)
 
 
 def semi_hard_triplet_loss(
@@ -187,7 +190,7 @@ def semi_hard_triplet_loss(
     semi_hard = d_an.masked_fill(~farther, float("inf")).amin(dim=1)
     fallback = d_an.masked_fill(~negative, float("-inf")).amax(dim=1)
     d_chosen = torch.where(farther.any(dim=1), semi_hard, fallback)
-    return _reduce((d_ap - d_chosen + margin).clamp(min=0), reduction)
+    return reduce_loss((d_ap - d_chosen + margin).clamp(min=0), reduction)
 
 
 def center_loss(features: Tensor, labels: Tensor, centers: Tensor, reduction: str = "mean") -> Tensor:
@@ -205,7 +208,7 @@ def center_loss(features: Tensor, labels: Tensor, centers: Tensor, reduction: st
         raise ValueError(f"centers must be (num_classes, {features.shape[1]}), got {tuple(centers.shape)}")
     if len(labels) and (int(labels.min()) < 0 or int(labels.max()) >= len(centers)):
         raise ValueError(f"labels must lie in 0 .. {len(centers) - 1}, got {int(labels.min())} .. {int(labels.max())}")
-    return _reduce(0.5 * (features - centers[labels]).pow(2).sum(dim=1), reduction)
+    return reduce_loss(0.5 * (features - centers[labels]).pow(2).sum(dim=1), reduction)
 
 
 def center_update(features: Tensor, labels: Tensor, centers: Tensor, alpha: float = 0.5) -> Tensor:
@@ -304,7 +307,7 @@ class CenterLoss(nn.Module):
                 raise ValueError(f"{name} must be an int >= 1, got {value!r}")
         if not 0 <= alpha <= 1:
             raise ValueError(f"alpha must lie in [0, 1], got {alpha!r}")
-        _reduce(torch.zeros(1), reduction)  # validates reduction
+        reduce_loss(torch.zeros(1), reduction)  # validates reduction
         self.alpha, self.reduction = alpha, reduction
         self.register_buffer("centers", torch.zeros(num_classes, feat_dim))
 

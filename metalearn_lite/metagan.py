@@ -38,6 +38,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 from torch.func import functional_call, grad, vmap
 
+from .losses import reduce_loss
 from .maml import MAML, _check_lr, _check_positive_int, check_tasks
 from .nets import MLP
 from .tasks import Task
@@ -50,15 +51,6 @@ __all__ = [
     "generator_loss",
     "with_fake_logit",
 ]
-
-_REDUCTIONS = ("mean", "sum", "none")
-
-
-def _reduce(values: Tensor, reduction: str) -> Tensor:
-    if reduction not in _REDUCTIONS:
-        raise ValueError(f"reduction must be one of {_REDUCTIONS}, got {reduction!r}")
-    return values.mean() if reduction == "mean" else values.sum() if reduction == "sum" else values
-
 
 def _check_logits(logits: Tensor) -> None:
     if not isinstance(logits, Tensor) or logits.dim() != 2 or logits.shape[1] < 1:
@@ -105,7 +97,7 @@ def fake_class_loss(logits: Tensor, target: Tensor, reduction: str = "mean") -> 
         raise ValueError(f"target must be ({logits.shape[0]},) integer labels in [0, {logits.shape[1]}], got {got}")
     # No check of the label values here: it would need data-dependent control flow, which
     # torch.func.vmap (MAML's batched path) cannot run. MetaGAN checks the tasks' labels instead.
-    return _reduce(F.cross_entropy(with_fake_logit(logits), target, reduction="none"), reduction)
+    return reduce_loss(F.cross_entropy(with_fake_logit(logits), target, reduction="none"), reduction)
 
 
 def generator_loss(logits: Tensor, reduction: str = "mean") -> Tensor:
@@ -118,7 +110,7 @@ def generator_loss(logits: Tensor, reduction: str = "mean") -> Tensor:
         logits: ``(n, N)`` -> a scalar, or ``(n,)`` with ``reduction="none"``.
     """
     _check_logits(logits)
-    return _reduce(F.softplus(-torch.logsumexp(logits, dim=1)), reduction)
+    return reduce_loss(F.softplus(-torch.logsumexp(logits, dim=1)), reduction)
 
 
 class TaskConditionedGenerator(nn.Module):
