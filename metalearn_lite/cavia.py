@@ -30,7 +30,16 @@ import torch
 from torch import Tensor, nn
 from torch.func import functional_call, grad_and_value, vmap
 
-from .maml import PATHS, LossFn, _check_lr, _check_positive_int, _check_support, _raise_non_finite, check_tasks
+from .maml import (
+    PATHS,
+    LossFn,
+    _check_lr,
+    _check_model_and_loss,
+    _check_positive_int,
+    _check_support,
+    _raise_non_finite,
+    check_tasks,
+)
 from .tasks import Task, stack_tasks
 
 __all__ = ["CAVIA", "with_context"]
@@ -81,10 +90,7 @@ class CAVIA(nn.Module):
         path: str = "auto",
     ) -> None:
         super().__init__()
-        if not isinstance(model, nn.Module):
-            raise TypeError(f"model must be an nn.Module, got {type(model).__name__}")
-        if not callable(loss_fn):
-            raise TypeError(f"loss_fn must be callable, got {type(loss_fn).__name__}")
+        _check_model_and_loss(model, loss_fn)
         if path not in PATHS:
             raise ValueError(f"path must be one of {PATHS}, got {path!r}")
         self.model, self.loss_fn, self.path = model, loss_fn, path

@@ -14,7 +14,7 @@ import torch
 from torch import Tensor, nn
 from torch.func import functional_call
 
-from .maml import LossFn, _check_lr, _check_positive_int, _check_support, check_tasks, inner_sgd
+from .maml import LossFn, _check_lr, _check_model_and_loss, _check_positive_int, _check_support, check_tasks, inner_sgd
 from .tasks import Task
 
 __all__ = ["Reptile"]
@@ -39,10 +39,7 @@ class Reptile(nn.Module):
 
     def __init__(self, model: nn.Module, loss_fn: LossFn, inner_lr: float, inner_steps: int, outer_lr: float) -> None:
         super().__init__()
-        if not isinstance(model, nn.Module):
-            raise TypeError(f"model must be an nn.Module, got {type(model).__name__}")
-        if not callable(loss_fn):
-            raise TypeError(f"loss_fn must be callable, got {type(loss_fn).__name__}")
+        _check_model_and_loss(model, loss_fn)
         self.model, self.loss_fn = model, loss_fn
         self.inner_lr = _check_lr("inner_lr", inner_lr)
         self.inner_steps = _check_positive_int("inner_steps", inner_steps)
