@@ -8,6 +8,7 @@ import math
 import pytest
 import torch
 import torch.nn.functional as F
+from gradients import finite_differences, max_diff, meta_grads
 from torch import nn
 
 from metalearn_lite import CAVIA, MAML, Task
@@ -29,30 +30,6 @@ def smooth_net(seed: int = 0, n_context: int = N_CONTEXT) -> nn.Module:
 
 def sine_tasks(n: int, k: int = 4, seed: int = 1) -> list[Task]:
     return sinusoid.sample_tasks(n, k, k_query=k + 1, generator=torch.Generator().manual_seed(seed), dtype=DTYPE)
-
-
-def meta_grads(cavia: CAVIA, tasks: list[Task]) -> list[torch.Tensor]:
-    return list(torch.autograd.grad(cavia.meta_loss(tasks), list(cavia.parameters())))
-
-
-def finite_differences(cavia: CAVIA, tasks: list[Task], eps: float = 1e-6) -> list[torch.Tensor]:
-    out = []
-    for p in cavia.parameters():
-        g = torch.zeros_like(p)
-        for i in range(p.numel()):
-            with torch.no_grad():
-                p.view(-1)[i] += eps
-                up = cavia.meta_loss(tasks).item()
-                p.view(-1)[i] -= 2 * eps
-                down = cavia.meta_loss(tasks).item()
-                p.view(-1)[i] += eps
-            g.view(-1)[i] = (up - down) / (2 * eps)
-        out.append(g)
-    return out
-
-
-def max_diff(a: list[torch.Tensor], b: list[torch.Tensor]) -> float:
-    return max((x - y).abs().max().item() for x, y in zip(a, b, strict=True))
 
 
 # --- the meta-gradient ----------------------------------------------------------------------
