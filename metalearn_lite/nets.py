@@ -25,6 +25,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from .utils import check_positive_ints
+
 __all__ = ["MLP", "ConvNet4", "ConvBlock", "BatchStatNorm2d", "batch_stat_norm"]
 
 _NORM_IMPLS = ("auto", "native", "primitive")
@@ -165,9 +167,7 @@ class ConvNet4(nn.Module):
         norm_impl: str = "auto",
     ) -> None:
         super().__init__()
-        for name, value in (("n_way", n_way), ("in_channels", in_channels), ("hidden_channels", hidden_channels)):
-            if not isinstance(value, int) or value < 1:
-                raise ValueError(f"{name} must be a positive int, got {value!r}")
+        check_positive_ints(n_way=n_way, in_channels=in_channels, hidden_channels=hidden_channels)
         if not isinstance(image_size, int) or image_size < 16:
             raise ValueError(f"image_size must be an int >= 16 (four 2x poolings), got {image_size!r}")
         channels = [in_channels] + [hidden_channels] * 4

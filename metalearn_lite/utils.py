@@ -1,4 +1,4 @@
-"""Reproducibility and device helpers used by every chapter.
+"""Reproducibility and device helpers used by every chapter, and one shared argument check.
 
 The book's notebooks start with ``seed_everything(0)`` and ``default_device()`` so that a run on a
 laptop CPU gives the numbers quoted in the text, and a Colab GPU is used when there is one.
@@ -12,7 +12,17 @@ import random
 import numpy as np
 import torch
 
-__all__ = ["seed_everything", "default_device"]
+__all__ = ["seed_everything", "default_device", "check_positive_ints"]
+
+
+def check_positive_ints(**values: object) -> None:
+    """Raise ``ValueError`` naming the first argument that is not an int >= 1 (bools are refused).
+
+    Example: ``check_positive_ints(n_way=n_way, k_shot=k_shot)``.
+    """
+    for name, value in values.items():
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise ValueError(f"{name} must be a positive int, got {value!r}")
 
 
 def seed_everything(seed: int) -> torch.Generator:

@@ -39,3 +39,12 @@ def test_default_device_takes_the_gpu_when_one_is_visible(monkeypatch):
     assert mll.default_device() == torch.device("cuda")
     monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
     assert mll.default_device() == torch.device("cpu")
+
+
+def test_check_positive_ints_accepts_ints_and_names_the_first_bad_argument():
+    from metalearn_lite.utils import check_positive_ints
+
+    check_positive_ints(n_way=5, k_shot=1)
+    for bad in (0, -2, 1.0, True, "3", None):
+        with pytest.raises(ValueError, match=rf"k_shot must be a positive int, got {bad!r}"):
+            check_positive_ints(n_way=5, k_shot=bad)

@@ -13,6 +13,8 @@ from typing import NamedTuple
 import torch
 from torch import Tensor
 
+from ..utils import check_positive_ints
+
 __all__ = ["CopyBatch", "bit_errors", "copy_batch"]
 
 
@@ -33,9 +35,7 @@ def copy_batch(
     batch_size: int, length: int, n_bits: int = 8, generator: torch.Generator | None = None
 ) -> CopyBatch:
     """A batch of copy sequences of one length, bits drawn uniformly (the paper uses 8 bits)."""
-    for name, value in (("batch_size", batch_size), ("length", length), ("n_bits", n_bits)):
-        if not isinstance(value, int) or value < 1:
-            raise ValueError(f"{name} must be a positive int, got {value!r}")
+    check_positive_ints(batch_size=batch_size, length=length, n_bits=n_bits)
     bits = torch.randint(0, 2, (batch_size, length, n_bits), generator=generator).float()
     inputs = torch.zeros(batch_size, 2 * length + 1, n_bits + 1)
     inputs[:, :length, :n_bits] = bits

@@ -30,6 +30,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from ..utils import check_positive_ints
 from . import addressing
 
 __all__ = ["MANN", "MANNState", "MANNTrace"]
@@ -99,16 +100,8 @@ class MANN(nn.Module):
         write_key: bool = True,
     ) -> None:
         super().__init__()
-        for name, value in (
-            ("input_size", input_size),
-            ("output_size", output_size),
-            ("hidden_size", hidden_size),
-            ("memory_slots", memory_slots),
-            ("memory_width", memory_width),
-            ("num_reads", num_reads),
-        ):
-            if not isinstance(value, int) or value < 1:
-                raise ValueError(f"{name} must be a positive int, got {value!r}")
+        check_positive_ints(input_size=input_size, output_size=output_size, hidden_size=hidden_size,
+                            memory_slots=memory_slots, memory_width=memory_width, num_reads=num_reads)
         if num_reads > memory_slots:
             raise ValueError(f"num_reads={num_reads} must not exceed memory_slots={memory_slots}")
         if not 0 <= gamma <= 1:

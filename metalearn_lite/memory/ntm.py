@@ -19,6 +19,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from ..utils import check_positive_ints
 from . import addressing
 
 __all__ = ["NTM", "NTMState", "NTMTrace"]
@@ -87,15 +88,8 @@ class NTM(nn.Module):
         shift_range: int = 1,
     ) -> None:
         super().__init__()
-        for name, value in (
-            ("input_size", input_size),
-            ("output_size", output_size),
-            ("hidden_size", hidden_size),
-            ("memory_slots", memory_slots),
-            ("memory_width", memory_width),
-        ):
-            if not isinstance(value, int) or value < 1:
-                raise ValueError(f"{name} must be a positive int, got {value!r}")
+        check_positive_ints(input_size=input_size, output_size=output_size, hidden_size=hidden_size,
+                            memory_slots=memory_slots, memory_width=memory_width)
         if not isinstance(shift_range, int) or shift_range < 0 or 2 * shift_range + 1 > memory_slots:
             raise ValueError(f"shift_range must be an int in 0 .. (memory_slots - 1) // 2, got {shift_range!r}")
         self.input_size, self.output_size = input_size, output_size

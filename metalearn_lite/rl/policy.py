@@ -22,6 +22,8 @@ from collections.abc import Sequence
 import torch
 from torch import Tensor, nn
 
+from ..utils import check_positive_ints
+
 __all__ = ["GaussianMLPPolicy", "apply_policy", "gaussian_log_prob", "sample_actions", "split_output"]
 
 
@@ -78,9 +80,7 @@ class GaussianMLPPolicy(nn.Module):
     def __init__(self, state_dim: int = 2, action_dim: int = 2, hidden_sizes: Sequence[int] = (100, 100),
                  init_std: float = 1.0) -> None:
         super().__init__()
-        for name, value in (("state_dim", state_dim), ("action_dim", action_dim)):
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ValueError(f"{name} must be a positive int, got {value!r}")
+        check_positive_ints(state_dim=state_dim, action_dim=action_dim)
         if any(isinstance(h, bool) or not isinstance(h, int) or h < 1 for h in hidden_sizes):
             raise ValueError(f"hidden_sizes must be positive ints, got {hidden_sizes!r}")
         if not init_std > 0:

@@ -23,6 +23,7 @@ from torch import Tensor, nn
 from tqdm.auto import tqdm
 
 from ..maml import MAML
+from ..utils import check_positive_ints
 from .maml_rl import adapt_to_tasks, maml_rl_loss, policy_maml
 from .navigation import Navigation2D
 from .policy import gaussian_log_prob
@@ -30,12 +31,6 @@ from .policy_gradient import Estimator, compute_advantages, surrogate_loss
 from .rollout import Trajectories, rollout
 
 __all__ = ["Adaptation", "evaluate_adaptation", "train_maml_rl", "train_pretrained"]
-
-
-def _check_positive(**values: int) -> None:
-    for name, value in values.items():
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise ValueError(f"{name} must be a positive int, got {value!r}")
 
 
 def train_maml_rl(maml: MAML, env: Navigation2D, iterations: int, generator: torch.Generator,
@@ -54,7 +49,7 @@ def train_maml_rl(maml: MAML, env: Navigation2D, iterations: int, generator: tor
         ``{"pre_return": [...], "post_return": [...]}``: mean episode return before and after the
         inner step, over the meta-batch, one value per iteration.
     """
-    _check_positive(iterations=iterations, meta_batch_size=meta_batch_size, n_traj=n_traj)
+    check_positive_ints(iterations=iterations, meta_batch_size=meta_batch_size, n_traj=n_traj)
     optimizer = torch.optim.Adam(maml.parameters(), lr=outer_lr)
     device = next(maml.model.parameters()).device
     history: dict[str, list[float]] = {"pre_return": [], "post_return": []}
@@ -76,7 +71,7 @@ def train_pretrained(policy: nn.Module, env: Navigation2D, iterations: int, gene
 
     ``n_traj = 40`` per goal matches MAML's 20 pre-update plus 20 post-update episodes.
     """
-    _check_positive(iterations=iterations, meta_batch_size=meta_batch_size, n_traj=n_traj)
+    check_positive_ints(iterations=iterations, meta_batch_size=meta_batch_size, n_traj=n_traj)
     optimizer = torch.optim.Adam(policy.parameters(), lr=outer_lr)
     history: dict[str, list[float]] = {"return": []}
     for _ in tqdm(range(iterations), desc="pretrain", disable=not progress):
@@ -115,7 +110,7 @@ def evaluate_adaptation(policy: nn.Module, env: Navigation2D, goals: Tensor, gen
         inner_lr: step size of the first step; ``later_lr`` of the following ones (default
             ``inner_lr / 2``, as in the authors' test script).
     """
-    _check_positive(n_steps=n_steps, n_traj=n_traj)
+    check_positive_ints(n_steps=n_steps, n_traj=n_traj)
     later_lr = inner_lr / 2 if later_lr is None else later_lr
     step_makers = [policy_maml(policy, lr, first_order=True, estimator=estimator) for lr in (inner_lr, later_lr)]
     params = {name: value.detach() for name, value in policy.named_parameters()}
