@@ -118,7 +118,7 @@ def textbook_convnet(net: ConvNet4) -> nn.Module:
     """The paper's block as people write it with torch.nn (conv, BatchNorm2d, ReLU, MaxPool2d, NCHW),
     holding the same weights as ``net``: what the peers run on W2."""
     layers: list[nn.Module] = []
-    for block in net.features:
+    for block in net.features.blocks:
         channels = block.conv.out_channels
         layers += [nn.Conv2d(block.conv.in_channels, channels, 3, padding=1),
                    nn.BatchNorm2d(channels, track_running_stats=False), nn.ReLU(), nn.MaxPool2d(2)]

@@ -92,11 +92,11 @@ def main() -> None:
         while optimizer_steps < args.steps:
             chunk = min(args.eval_every, args.steps - optimizer_steps)
             start = time.process_time()
-            mll.memory.train_episodes(model, train, chunk, batch_size=args.batch_size, optimizer=optimizer,
+            mll.memory.train_sequence_model(model, train, chunk, batch_size=args.batch_size, optimizer=optimizer,
                                       progress=False)
             cpu += time.process_time() - start
             optimizer_steps += chunk
-            accuracy = mll.memory.evaluate_episodes_per_instance(model, test, args.eval_episodes)
+            accuracy = mll.memory.evaluate_per_instance(model, test, args.eval_episodes)
             cells = " | ".join(f"{100 * accuracy[k - 1]:.1f}" for k in PAPER)
             print(f"| {optimizer_steps} | {optimizer_steps * args.batch_size:,} | {cpu:.0f} | {cells} |", flush=True)
         results[name] = accuracy

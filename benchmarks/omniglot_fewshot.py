@@ -37,17 +37,16 @@ from torch import nn
 import metalearn_lite as mll
 from metalearn_lite.data import EpisodeSampler, omniglot
 from metalearn_lite.data.augment import augment_task, random_affine
-from metalearn_lite.fewshot import (
-    ConvEncoder,
+from metalearn_lite.metric import (
     MatchingNetwork,
     NearestNeighbour,
     PrototypicalNetwork,
     SiameseNetwork,
     evaluate_embedded,
-    train_episodes,
+    train_metric_learner,
 )
-from metalearn_lite.nets import ConvNet4
-from metalearn_lite.training import maml_step, meta_train
+from metalearn_lite.nets import ConvEncoder, ConvNet4
+from metalearn_lite.training import meta_loss_step, meta_train
 
 HELD_OUT = ("Japanese_(katakana)", "Sanskrit")  # the split of chapters 1, 3.1 and 4.2
 SETTINGS = ((5, 1), (5, 5), (20, 1))  # (n_way, k_shot) of the held-out columns
@@ -164,7 +163,7 @@ def train(model: nn.Module, data: omniglot.CharacterImages, recipe: Recipe, scal
             return augment_task(task, generator, **ranges)
 
     cpu, wall = time.process_time(), time.perf_counter()
-    train_episodes(model.to(device), episodes, steps, optimizer=optimizer, scheduler=scheduler,
+    train_metric_learner(model.to(device), episodes, steps, optimizer=optimizer, scheduler=scheduler,
                    transform=transform, device=device, progress=False)
     if device.type == "cuda":
         torch.cuda.synchronize()
@@ -207,7 +206,7 @@ def train_gradient(recipe: GradientRecipe, n_way: int, data: omniglot.CharacterI
     else:
         learner = mll.MAML(net, F.cross_entropy, recipe.inner_lr, recipe.inner_steps,
                            first_order=recipe.algorithm == "fomaml")
-        step = maml_step(learner, torch.optim.Adam(learner.parameters(), lr=recipe.outer_lr))
+        step = meta_loss_step(learner, torch.optim.Adam(learner.parameters(), lr=recipe.outer_lr))
     learner.to(device)
     sampler = EpisodeSampler(data.images, data.labels, n_way, 1, 5, generator=torch.Generator().manual_seed(seed))
     cpu, wall = time.process_time(), time.perf_counter()
@@ -245,7 +244,7 @@ def official_error(model: nn.Module, size: int, device: torch.device, tta: int =
         logits = model.logits_from_embeddings(embed(task.x_support), task.y_support.to(device), embed(task.x_query))
         return logits.argmax(dim=1).cpu()
 
-    return omniglot.score_runs(predict, runs)
+    return mll.evaluation.score_runs(predict, runs)
 
 
 # Chapter 4.2's recipes, all trained equally long (the chapter gives the prototypical network 2,000
@@ -303,7 +302,7 @@ def run_table(args: argparse.Namespace, device: torch.device) -> None:
                                               generator=torch.Generator().manual_seed(1000 + i))
                     accuracies.append((i, mll.evaluate_episodes(predict, episodes, args.gradient_episodes)))
             if n_way == 20:
-                error = omniglot.score_runs(predict, runs)
+                error = mll.evaluation.score_runs(predict, runs)
         cells = "".join(f"{100 * a.mean:9.1f} ± {100 * a.ci95:3.1f}" for _, a in sorted(accuracies, key=lambda t: t[0]))
         print(f"{name:26s}{cells}{100 * error:13.1f} %{cpu:13.0f}{wall:9.0f}", flush=True)
 

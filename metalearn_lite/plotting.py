@@ -1,6 +1,7 @@
 """Figures the chapters share: episodes of images, task functions, training curves.
 
 Every function draws on an ``Axes`` or returns a new ``Figure``; none changes global style.
+§1 (``notebooks/01_introduction.ipynb``) draws the first episode; every chapter plots its curves here.
 """
 
 from __future__ import annotations
@@ -12,9 +13,29 @@ import torch
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
+from . import checks
 from .tasks import Task
 
-__all__ = ["show_episode", "plot_curves"]
+__all__ = ["moving_average", "plot_curves", "show_episode"]
+
+
+def moving_average(values: Sequence[float], width: int) -> tuple[list[int], list[float]]:
+    """Means of ``width`` consecutive values, and the (1-based) step each window ends at.
+
+    Training curves are noisy step to step; their moving average shows the trend. With fewer than
+    ``width`` values, each value is returned as it is.
+
+    Returns:
+        ``(steps, means)``: for a curve of ``n >= width`` values, ``n - width + 1`` of each.
+    """
+    checks.positive_int("width", width)
+    data = torch.as_tensor(list(values), dtype=torch.float64)
+    if data.dim() != 1:
+        raise ValueError(f"values must be one sequence of numbers, got shape {tuple(data.shape)}")
+    if len(data) < width:
+        return list(range(1, len(data) + 1)), data.tolist()
+    means = data.unfold(0, width, 1).mean(dim=1)
+    return list(range(width, len(data) + 1)), means.tolist()
 
 
 def show_episode(task: Task, n_way: int | None = None, max_query: int = 3, title: str | None = None) -> Figure:
@@ -60,11 +81,23 @@ def plot_curves(
     ylabel: str,
     x: Sequence[float] | None = None,
     logy: bool = False,
+    smooth: int | None = None,
 ) -> Axes:
-    """Plot named curves on ``ax`` with labelled axes and a legend."""
+    """Plot named curves on ``ax`` with labelled axes and a legend.
+
+    Args:
+        x: the x value of every point (default: 0, 1, 2, ...; with ``smooth``, the training step
+            each moving-average window ends at).
+        logy: a logarithmic y axis.
+        smooth: plot the :func:`moving_average` over this many values instead of the raw curve (the
+            y label should say so).
+    """
     for name, values in curves.items():
-        xs = list(range(len(values))) if x is None else list(x)
-        ax.plot(xs, list(values), label=name, marker="o" if len(values) <= 12 else None)
+        if smooth is not None:
+            xs, ys = moving_average(values, smooth)
+        else:
+            xs, ys = (list(range(len(values))) if x is None else list(x)), list(values)
+        ax.plot(xs, ys, label=name, marker="o" if len(ys) <= 12 else None)
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     if logy:

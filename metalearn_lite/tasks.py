@@ -1,18 +1,21 @@
 """A few-shot *task*: a small support set to learn from and a query set to be judged on.
 
-Chapter 1 introduces the vocabulary (N-way K-shot, support, query); every learner in the
-package consumes ``Task`` s.
+§1 (``notebooks/01_introduction.ipynb``) introduces the vocabulary (N-way K-shot, support,
+query); every learner in the package consumes ``Task`` s.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import NamedTuple
 
 import torch
 from torch import Tensor
 
-__all__ = ["Task", "stack_tasks"]
+__all__ = ["LossFn", "Task", "stack_tasks"]
+
+LossFn = Callable[[Tensor, Tensor], Tensor]
+"""``loss_fn(prediction, target) -> scalar``, e.g. ``F.mse_loss`` or ``F.cross_entropy``."""
 
 
 class Task(NamedTuple):

@@ -12,8 +12,8 @@ from gradients import finite_differences, max_diff, meta_grads
 from torch import nn
 
 from metalearn_lite import CAVIA, MAML, Task
-from metalearn_lite.cavia import with_context
 from metalearn_lite.data import sinusoid
+from metalearn_lite.gradient.cavia import with_context
 from metalearn_lite.nets import MLP
 from metalearn_lite.training import adaptation_losses
 
@@ -29,7 +29,7 @@ def smooth_net(seed: int = 0, n_context: int = N_CONTEXT) -> nn.Module:
 
 
 def sine_tasks(n: int, k: int = 4, seed: int = 1) -> list[Task]:
-    return sinusoid.sample_tasks(n, k, k_query=k + 1, generator=torch.Generator().manual_seed(seed), dtype=DTYPE)
+    return sinusoid.sample_tasks(n, k, n_query=k + 1, generator=torch.Generator().manual_seed(seed), dtype=DTYPE)
 
 
 # --- the meta-gradient ----------------------------------------------------------------------
@@ -75,7 +75,7 @@ def test_first_order_is_the_query_gradient_at_the_adapted_context(path):
     first = CAVIA(net, F.mse_loss, N_CONTEXT, inner_lr=0.5, inner_steps=2, first_order=True, path=path)
     expected = [torch.zeros_like(p) for p in net.parameters()]
     for t in tasks:
-        context = first.adapt(t.x_support, t.y_support).detach()
+        context = {k: v.detach() for k, v in first.adapt(t.x_support, t.y_support).items()}
         query_loss = F.mse_loss(first(t.x_query, context), t.y_query)
         for e, g in zip(expected, torch.autograd.grad(query_loss, list(net.parameters())), strict=True):
             e += g / len(tasks)
@@ -117,13 +117,15 @@ def test_only_the_context_changes_in_the_inner_loop():
     cavia = CAVIA(net, F.mse_loss, N_CONTEXT, inner_lr=0.5, inner_steps=3)
     before = {k: v.detach().clone() for k, v in net.state_dict().items()}
     task = sine_tasks(1)[0]
-    context = cavia.adapt(task.x_support, task.y_support)
+    fast = cavia.adapt(task.x_support, task.y_support)
+    assert list(fast) == ["context"]
+    context = fast["context"]
     assert isinstance(context, torch.Tensor) and context.shape == (N_CONTEXT,)
     assert context.abs().max() > 1e-3, "the context moved"
     for k, v in net.state_dict().items():
         assert torch.equal(v, before[k]), f"{k} changed during adaptation"
     # The adapted predictor is the *unchanged* network applied to [x, context]:
-    assert torch.equal(cavia(task.x_query, context), net(with_context(task.x_query, context)))
+    assert torch.equal(cavia(task.x_query, fast), net(with_context(task.x_query, context)))
     # and the adapted context is exactly three SGD steps on the support loss from zero:
     c = torch.zeros(N_CONTEXT, dtype=DTYPE, requires_grad=True)
     for _ in range(3):
@@ -137,12 +139,13 @@ def test_only_the_context_changes_in_the_inner_loop():
 def test_context_is_reset_to_zero_for_every_task():
     cavia = CAVIA(smooth_net(), F.mse_loss, N_CONTEXT, inner_lr=0.5, inner_steps=2)
     t1, t2, t3 = sine_tasks(3)
-    assert torch.equal(cavia.initial_context(), torch.zeros(N_CONTEXT, dtype=DTYPE))
+    assert torch.equal(cavia.initial_params()["context"], torch.zeros(N_CONTEXT, dtype=DTYPE))
     # adapt has no hidden state: the same task gives the same context, whatever was adapted before.
-    first = cavia.adapt(t2.x_support, t2.y_support).detach()
+    first = cavia.adapt(t2.x_support, t2.y_support)["context"].detach()
     cavia.adapt(t1.x_support, t1.y_support)
-    assert torch.equal(cavia.adapt(t2.x_support, t2.y_support).detach(), first)
-    assert torch.equal(cavia.adapt(t2.x_support, t2.y_support, params=torch.zeros(N_CONTEXT, dtype=DTYPE)), first)
+    assert torch.equal(cavia.adapt(t2.x_support, t2.y_support)["context"].detach(), first)
+    zeros = {"context": torch.zeros(N_CONTEXT, dtype=DTYPE)}
+    assert torch.equal(cavia.adapt(t2.x_support, t2.y_support, params=zeros)["context"], first)
     # The meta-loss of a batch is the mean of the tasks' own meta-losses, in any order, on both paths.
     for path in ("loop", "vmap"):
         cavia.path = path
@@ -158,15 +161,15 @@ def test_continuing_from_a_context_equals_more_steps():
         two = cavia.adapt(task.x_support, task.y_support, inner_steps=2)
         one_then_one = cavia.adapt(task.x_support, task.y_support,
                                    params=cavia.adapt(task.x_support, task.y_support, inner_steps=1), inner_steps=1)
-    assert not two.requires_grad
-    assert torch.allclose(two, one_then_one, atol=1e-15)
+    assert not two["context"].requires_grad
+    assert torch.allclose(two["context"], one_then_one["context"], atol=1e-15)
 
 
 def test_works_with_adaptation_losses_and_adapts_far_fewer_numbers_than_maml():
     torch.manual_seed(0)
     cavia = CAVIA(MLP(1 + 5).to(DTYPE), F.mse_loss, 5, inner_lr=0.5)
     maml = MAML(MLP().to(DTYPE), F.mse_loss, 0.01)
-    losses = adaptation_losses(cavia, sine_tasks(4, k=10), max_steps=3)
+    losses = adaptation_losses(cavia, sine_tasks(4, k=10), max_inner_steps=3)
     assert losses.shape == (4, 4) and torch.isfinite(losses).all()
     n_maml = sum(p.numel() for p in maml.parameters())
     assert cavia.num_context_params == 5 and n_maml == 1 * 40 + 40 + 40 * 40 + 40 + 40 + 1
@@ -189,10 +192,11 @@ def test_gradients_reach_the_weights_but_never_leak_into_a_stored_context():
     ({"inner_lr": math.nan}, "inner_lr"),
     ({"inner_steps": 0}, "inner_steps"),
     ({"path": "batched"}, "path"),
+    ({"first_order": "no"}, "first_order"),
 ])
 def test_rejects_bad_hyperparameters(kwargs, match):
     args = {"num_context_params": N_CONTEXT, **kwargs}
-    with pytest.raises(ValueError, match=match):
+    with pytest.raises((ValueError, TypeError), match=match):
         CAVIA(smooth_net(), F.mse_loss, **args)
 
 
@@ -220,8 +224,10 @@ def test_rejects_inputs_of_the_wrong_width_naming_the_argument():
 def test_rejects_a_bad_context():
     cavia = CAVIA(smooth_net(), F.mse_loss, N_CONTEXT)
     task = sine_tasks(1)[0]
-    with pytest.raises(ValueError, match=r"context\) must have shape \(3,\)"):
+    with pytest.raises(TypeError, match=r"params must be a dict with the keys \['context'\]"):
         cavia.adapt(task.x_support, task.y_support, params=torch.zeros(2, dtype=DTYPE))
+    with pytest.raises(ValueError, match=r"params\['context'\] must have shape \(3,\)"):
+        cavia.adapt(task.x_support, task.y_support, params={"context": torch.zeros(2, dtype=DTYPE)})
     with pytest.raises(TypeError, match="context"):
         cavia(task.x_query, params=[0.0, 0.0, 0.0])
 

@@ -1,7 +1,8 @@
 import pytest
 import torch
 
-from metalearn_lite.data.copy_task import bit_errors, copy_batch
+from metalearn_lite.data.copy_task import copy_batch
+from metalearn_lite.memory.evaluation import bit_errors
 
 
 def test_copy_batch_layout(generator):

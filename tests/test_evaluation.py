@@ -36,3 +36,28 @@ def test_errors(generator):
     episodes = EpisodeSampler(torch.randn(20, 3), y, 4, 1, 2, generator=generator)
     with pytest.raises(ValueError, match="one label per query"):
         mll.evaluate_episodes(lambda t: t.y_query[:-1], episodes, 2)
+
+
+def test_mean_ci_is_the_normal_interval():
+    from metalearn_lite.evaluation import mean_ci
+
+    values = torch.tensor([1.0, 2.0, 3.0, 4.0])
+    result = mean_ci(values)
+    assert result.mean == pytest.approx(2.5)
+    assert result.ci95 == pytest.approx(1.96 * values.std().item() / 2)
+    assert result.n == 4 and mean_ci([5.0]).ci95 == 0.0
+    assert mean_ci(iter([1.0, 3.0])).mean == 2.0
+    with pytest.raises(ValueError, match="at least one"):
+        mean_ci([])
+    with pytest.raises(ValueError, match="finite"):
+        mean_ci([1.0, float("nan")])
+
+
+def test_moving_average():
+    from metalearn_lite.plotting import moving_average
+
+    steps, means = moving_average([1, 2, 3, 4, 5], 2)
+    assert steps == [2, 3, 4, 5] and means == [1.5, 2.5, 3.5, 4.5]
+    assert moving_average([1, 2], 5) == ([1, 2], [1.0, 2.0])
+    with pytest.raises(ValueError, match="width"):
+        moving_average([1, 2], 0)

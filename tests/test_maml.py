@@ -25,7 +25,7 @@ def smooth_net(seed: int = 0) -> nn.Module:
 
 
 def sine_tasks(n: int, k: int = 4, seed: int = 1) -> list[Task]:
-    return sinusoid.sample_tasks(n, k, k_query=k + 1, generator=torch.Generator().manual_seed(seed), dtype=DTYPE)
+    return sinusoid.sample_tasks(n, k, n_query=k + 1, generator=torch.Generator().manual_seed(seed), dtype=DTYPE)
 
 
 # --- second-order meta-gradient -------------------------------------------------------------
@@ -287,16 +287,17 @@ def test_adapt_does_what_sgd_does_and_leaves_the_model_alone():
 
 @pytest.mark.parametrize("inner_steps", [0, -1, 1.5, True, "2"])
 def test_rejects_bad_inner_steps(inner_steps):
-    with pytest.raises(ValueError, match="inner_steps"):
+    error = ValueError if isinstance(inner_steps, int) and not isinstance(inner_steps, bool) else TypeError
+    with pytest.raises(error, match="inner_steps"):
         MAML(smooth_net(), F.mse_loss, 0.1, inner_steps=inner_steps)
     task = sine_tasks(1)[0]
-    with pytest.raises(ValueError, match="inner_steps"):
+    with pytest.raises(error, match="inner_steps"):
         MAML(smooth_net(), F.mse_loss, 0.1).adapt(task.x_support, task.y_support, inner_steps=inner_steps)
 
 
 @pytest.mark.parametrize("inner_lr", [0, -0.1, math.nan, math.inf, True])
 def test_rejects_bad_inner_lr(inner_lr):
-    with pytest.raises(ValueError, match="inner_lr"):
+    with pytest.raises(TypeError if inner_lr is True else ValueError, match="inner_lr"):
         MAML(smooth_net(), F.mse_loss, inner_lr)
 
 
@@ -314,8 +315,10 @@ def test_rejects_an_empty_task_list_or_a_bare_task(path):
     maml = MAML(smooth_net(), F.mse_loss, 0.1, path=path)
     with pytest.raises(ValueError, match="tasks must be a non-empty"):
         maml.meta_loss([])
-    with pytest.raises(TypeError, match=r"tasks\[0\] must be a Task"):
+    with pytest.raises(TypeError, match=r"got a single task; pass \[task\]"):
         maml.meta_loss(sine_tasks(1)[0])
+    with pytest.raises(TypeError, match=r"tasks\[1\] must be a Task"):
+        maml.meta_loss([sine_tasks(1)[0], (1, 2)])
     with pytest.raises(TypeError, match="tasks must be a sequence"):
         maml.meta_loss(torch.zeros(3))
 

@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from metalearn_lite import MAML, Task
-from metalearn_lite.metagan import (
+from metalearn_lite.adversarial import (
     MetaGAN,
     TaskConditionedGenerator,
     fake_class_loss,
@@ -74,7 +74,7 @@ def test_losses_are_stable_and_differentiable_for_extreme_logits():
 
 
 @pytest.mark.parametrize(("logits", "target", "reduction", "match"), [
-    (torch.zeros(3), torch.zeros(3, dtype=torch.long), "mean", "logits must be"),
+    (torch.zeros(3), torch.zeros(3, dtype=torch.long), "mean", "logits must have 2 dimensions"),
     (torch.zeros(3, 2), torch.zeros(2, dtype=torch.long), "mean", "target must be"),
     (torch.zeros(3, 2), torch.zeros(3), "mean", "target must be"),
     (torch.zeros(3, 2), torch.zeros(3, dtype=torch.long), "avg", "reduction"),
@@ -220,7 +220,7 @@ def test_metagan_rejects_bad_arguments_and_labels():
     gan = make_gan()
     task = blob_tasks(1)[0]
     bad = Task(task.x_support, task.y_support, task.x_query, torch.full_like(task.y_query, N_WAY))
-    with pytest.raises(ValueError, match=r"tasks\[0\].y_query must hold integer labels in \[0, 2\]"):
+    with pytest.raises(ValueError, match=r"tasks\[0\].y_query must hold class indices in 0 .. 2"):
         gan.discriminator_loss([bad])
     with pytest.raises(ValueError, match="y_support"):
         gan.generator_loss([Task(task.x_support, task.y_support.double(), task.x_query, task.y_query)])

@@ -84,12 +84,14 @@ def test_bad_arguments_are_named():
         BatchStatNorm2d(3, impl="cudnn")
     with pytest.raises(ValueError, match="x must be"):
         batch_stat_norm(torch.zeros(2, 3), torch.ones(3), torch.zeros(3))
-    with pytest.raises(ValueError, match="image_size"):
+    with pytest.raises(ValueError, match="8x8 image is too small"):
         ConvNet4(image_size=8)
     with pytest.raises(ValueError, match="hidden_channels"):
         ConvNet4(hidden_channels=0)
-    with pytest.raises(ValueError, match="layer sizes"):
+    with pytest.raises(ValueError, match=r"hidden\[1\]"):
         MLP(hidden=(40, 0))
+    with pytest.raises(ValueError, match="norm"):
+        ConvNet4(norm="layer")
 
 
 def test_native_and_primitive_agree_in_the_conv_net():
@@ -108,7 +110,7 @@ def test_native_and_primitive_agree_in_the_conv_net():
 def textbook_convnet(net: ConvNet4) -> torch.nn.Module:
     """The paper's block order with torch.nn modules (conv, BatchNorm2d, ReLU, MaxPool2d), same weights."""
     layers = []
-    for block in net.features:
+    for block in net.features.blocks:
         channels = block.conv.out_channels
         layers += [torch.nn.Conv2d(block.conv.in_channels, channels, 3, padding=1),
                    torch.nn.BatchNorm2d(channels, track_running_stats=False), torch.nn.ReLU(), torch.nn.MaxPool2d(2)]
@@ -132,7 +134,7 @@ def test_convnet4_computes_the_papers_block_with_the_same_second_order_gradients
                   torch.rand(6, 1, 16, 16, generator=g, dtype=DTYPE), torch.arange(3).repeat(2)) for _ in range(2)]
     x = tasks[0].x_query
     assert torch.allclose(net(x), reference(x), atol=1e-12)
-    assert net.features(x).is_contiguous(memory_format=torch.channels_last)
+    assert net.features.blocks(x).is_contiguous(memory_format=torch.channels_last)
     grads = [torch.autograd.grad(MAML(m, F.cross_entropy, 0.4, path="loop").meta_loss(tasks), list(m.parameters()))
              for m in (net, reference)]
     assert all(torch.allclose(a, b, atol=1e-12) for a, b in zip(*grads, strict=True))

@@ -217,3 +217,30 @@ def test_config_rejects_non_github_urls():
         "https://colab.research.google.com/github/a/b/blob/v1.0/notebooks/03_metric.ipynb"
     )
     assert cfg.pip_requirement == "metalearn-lite @ git+https://github.com/a/b.git@v1.0"
+
+
+# --- one chapter-reference scheme in the package and the README ---------------------------------
+
+
+def test_package_and_readme_name_chapters_one_way(repo_root):
+    from metalearn_lite.course.conventions import package_problems
+
+    assert package_problems(repo_root) == []
+
+
+def test_chapter_reference_check_rejects_old_and_wrong_references(tmp_path, repo_root):
+    from metalearn_lite.course.conventions import package_problems
+
+    shutil.copytree(repo_root / "metalearn_lite", tmp_path / "metalearn_lite")
+    shutil.copytree(repo_root / "notebooks", tmp_path / "notebooks", ignore=shutil.ignore_patterns("*.py"))
+    shutil.copy(repo_root / "README.md", tmp_path / "README.md")
+    assert package_problems(tmp_path) == []
+    module = tmp_path / "metalearn_lite" / "gradient" / "reptile.py"
+    text = module.read_text()
+    module.write_text(text.replace("§3.3 (``notebooks/05_gradient_based.ipynb``)",
+                                   "§3.3 (``notebooks/06_adversarial.ipynb``), see chapter 4.2"))
+    problems = "\n".join(package_problems(tmp_path))
+    assert "§3.3 is 05_gradient_based.ipynb, not 06_adversarial.ipynb" in problems
+    assert "not 'chapter 4'" in problems
+    module.write_text('"""No chapter here."""\n')
+    assert "reptile.py: the module docstring names no chapter" in "\n".join(package_problems(tmp_path))

@@ -15,6 +15,7 @@ import pytest
 import torch
 
 from metalearn_lite.data import omniglot
+from metalearn_lite.evaluation import score_runs
 
 
 @pytest.fixture
@@ -178,7 +179,7 @@ def test_official_runs(omniglot_dir):
     for run in runs:
         assert run.x_train.shape == (20, 1, 28, 28) and run.x_test.shape == (20, 1, 28, 28)
         assert sorted(run.y_test.tolist()) == list(range(20)), "each training drawing is the answer once"
-    assert omniglot.score_runs(lambda task: task.y_query, runs) == 0.0
-    assert omniglot.score_runs(lambda task: (task.y_query + 1) % 20, runs) == 1.0
+    assert score_runs(lambda task: task.y_query, runs) == 0.0
+    assert score_runs(lambda task: (task.y_query + 1) % 20, runs) == 1.0
     with pytest.raises(ValueError, match="predict must return"):
-        omniglot.score_runs(lambda task: task.y_query[:5], runs)
+        score_runs(lambda task: task.y_query[:5], runs)

@@ -19,7 +19,7 @@ def test_shapes_of_world_users_and_tasks():
     assert world.genres.shape == (30, 5) and world.quality.shape == (30,)
     assert world.group_taste.shape == (3, 5) and world.n_features == 3 + 5 + 1
     assert users.group.shape == (7,) and users.bias.shape == (7,) and users.taste.shape == (7, 5)
-    tasks = ratings.user_tasks(world, users, k_support=4, n_query=6, generator=generator)
+    tasks = ratings.user_tasks(world, users, k_shot=4, n_query=6, generator=generator)
     assert len(tasks) == 7
     for task in tasks:
         assert task.x_support.shape == (4, 9) and task.y_support.shape == (4, 1)
@@ -114,7 +114,7 @@ def test_task_features_are_the_users_group_and_the_items_and_support_differs_fro
         ({"generator": 0}, TypeError, "generator"),
         ({"n_items": 1}, ValueError, "n_items"),
         ({"n_genres": 0}, ValueError, "n_genres"),
-        ({"n_groups": 2.5}, ValueError, "n_groups"),
+        ({"n_groups": 2.5}, TypeError, "n_groups"),
         ({"genre_prob": 0.0}, ValueError, "genre_prob"),
         ({"noise_std": -0.1}, ValueError, "noise_std"),
         ({"taste_std": float("nan")}, ValueError, "taste_std"),
@@ -133,11 +133,11 @@ def test_sampling_rejects_bad_arguments():
         ratings.sample_users(world, 0, generator)
     with pytest.raises(TypeError, match="generator"):
         ratings.sample_users(world, 3, None)
-    with pytest.raises(ValueError, match="k_support"):
+    with pytest.raises(ValueError, match="k_shot"):
         ratings.user_tasks(world, users, 0, 3, generator)
     with pytest.raises(ValueError, match="n_query"):
         ratings.user_tasks(world, users, 3, -1, generator)
-    with pytest.raises(ValueError, match=r"k_support \+ n_query must be <= n_items \(10\)"):
+    with pytest.raises(ValueError, match=r"k_shot \+ n_query must be <= n_items \(10\)"):
         ratings.user_tasks(world, users, 6, 5, generator)
     with pytest.raises(ValueError, match="items must be"):
         ratings.features(world, users.group, torch.zeros(3, 2, dtype=torch.long))

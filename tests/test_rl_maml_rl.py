@@ -19,7 +19,6 @@ from metalearn_lite.rl import (
     surrogate_loss,
     train_maml_rl,
     train_pretrained,
-    trajectory_targets,
 )
 
 ENV = Navigation2D(horizon=6)
@@ -150,7 +149,7 @@ def test_non_finite_inner_loss_names_the_task(setup):
     policy, pre, _ = setup
     rewards = pre.rewards.clone()
     rewards[1, 0, 0] = float("nan")
-    with pytest.raises(ValueError, match="task 1 of the batch"):
+    with pytest.raises(ValueError, match="inner .support. loss of task 1"):
         adapt_to_tasks(policy_maml(policy, LR), pre._replace(rewards=rewards))
     with pytest.raises(ValueError, match="inner_lr"):
         policy_maml(policy, 0.0)
@@ -165,7 +164,10 @@ def test_per_task_start_params_are_used(setup):
     twice = adapt_to_tasks(maml, pre, once, per_task=True)
     for i in range(3):
         start = {k: v[i] for k, v in once.items()}
-        expected = maml.adapt(pre.states[i : i + 1], trajectory_targets(pre)[i : i + 1], params=start)
+        one = task(pre, i)
+        adv = compute_advantages(one)
+        expected = maml.adapt_loss(lambda p, one=one, adv=adv: surrogate_loss(
+            gaussian_log_prob(apply_policy(policy, one.states, p), one.actions), adv, one.mask), params=start)
         for name in twice:
             torch.testing.assert_close(twice[name][i], expected[name])
 
@@ -190,7 +192,7 @@ def test_loops_return_histories_and_evaluation_shapes():
     assert any(not torch.equal(a, b) for a, b in zip(before, maml.inner_lrs, strict=True))
     assert {k: len(v) for k, v in history.items()} == {"pre_return": 2, "post_return": 2}
     assert len(train_pretrained(policy, ENV, 3, generator, meta_batch_size=2, n_traj=3, progress=False)["return"]) == 3
-    result = evaluate_adaptation(policy, ENV, ENV.sample_goals(4, generator), generator, n_steps=2, n_traj=3)
+    result = evaluate_adaptation(policy, ENV, ENV.sample_goals(4, generator), generator, inner_steps=2, n_traj=3)
     assert result.returns.shape == (4, 3) and len(result.trajectories) == 3
-    with pytest.raises(ValueError, match="iterations"):
+    with pytest.raises(ValueError, match="num_steps"):
         train_maml_rl(maml, ENV, 0, generator)

@@ -13,7 +13,7 @@ def test_output_packs_mean_and_state_independent_log_std():
     mean, log_std = split_output(out)
     assert mean.shape == (3, 4, 2)
     torch.testing.assert_close(log_std, torch.full((3, 4, 2), math.log(0.5)))
-    assert len(policy.mean) == 5  # Linear, ReLU, Linear, ReLU, Linear
+    assert len(policy.mean.layers) == 5  # Linear, ReLU, Linear, ReLU, Linear
 
 
 def test_log_prob_matches_torch_distributions():

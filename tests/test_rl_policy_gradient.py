@@ -16,8 +16,6 @@ from metalearn_lite.rl import (
     Trajectories,
     compute_advantages,
     gaussian_log_prob,
-    pack_targets,
-    policy_gradient_loss,
     sample_actions,
     surrogate_loss,
 )
@@ -85,17 +83,6 @@ def test_lvc_and_reinforce_have_equal_values_up_to_a_constant_and_equal_gradient
     torch.testing.assert_close(torch.autograd.grad(loss_r.sum(), mu_r)[0], torch.autograd.grad(loss_l.sum(), mu_l)[0])
 
 
-def test_packed_loss_equals_the_surrogate():
-    output = torch.randn(2, 3, 4, 4, dtype=torch.float64)
-    actions = torch.randn(2, 3, 4, 2, dtype=torch.float64)
-    advantages, mask = torch.randn(2, 3, 4, dtype=torch.float64), torch.ones(2, 3, 4, dtype=torch.float64)
-    mask[1, :, 2:] = 0
-    for estimator in ("reinforce", "lvc"):
-        expected = surrogate_loss(gaussian_log_prob(output, actions), advantages, mask, estimator)
-        got = policy_gradient_loss(output, pack_targets(actions, advantages, mask), estimator)
-        torch.testing.assert_close(got, expected)
-
-
 def test_surrogate_averages_valid_steps_per_task():
     log_probs = torch.tensor([[1.0, 2.0, 3.0], [1.0, 1.0, 1.0]])
     advantages = torch.tensor([[1.0, 1.0, 100.0], [2.0, 2.0, 2.0]])
@@ -132,10 +119,3 @@ def test_bad_input_raises(kwargs, message):
     args = {"log_probs": torch.zeros(2, 3), "advantages": torch.zeros(2, 3)} | kwargs
     with pytest.raises(ValueError, match=message):
         surrogate_loss(**args)
-
-
-def test_bad_targets_raise():
-    with pytest.raises(ValueError, match="targets"):
-        policy_gradient_loss(torch.zeros(2, 3, 4), torch.zeros(2, 3, 3))
-    with pytest.raises(ValueError, match="advantages"):
-        pack_targets(torch.zeros(2, 3, 2), torch.zeros(2, 4), torch.zeros(2, 4))

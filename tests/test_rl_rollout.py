@@ -12,7 +12,7 @@ def straight_policy(direction: tuple[float, float]) -> GaussianMLPPolicy:
     with torch.no_grad():
         for value in policy.parameters():
             value.zero_()
-        policy.mean[-1].bias.copy_(torch.tensor(direction))
+        policy.mean.layers[-1].bias.copy_(torch.tensor(direction))
         policy.log_std.fill_(-30.0)
     return policy
 

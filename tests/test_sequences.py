@@ -3,10 +3,10 @@ import torch
 
 from metalearn_lite.data.sequences import (
     SequenceEpisodeSampler,
-    per_instance_accuracy,
     presentation_index,
     with_previous_labels,
 )
+from metalearn_lite.memory.evaluation import per_instance_accuracy
 
 
 @pytest.fixture

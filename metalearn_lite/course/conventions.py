@@ -13,10 +13,18 @@ from pathlib import Path
 from .config import SETUP_CELL_TAG, BookConfig
 from .exercises import exercise_problems, parse_exercises
 
-__all__ = ["NOTEBOOK_NAME", "book_problems", "notebook_problems", "toc_files"]
+__all__ = ["NOTEBOOK_NAME", "book_problems", "chapter_map", "notebook_problems", "package_problems", "toc_files"]
 
 NOTEBOOK_NAME = re.compile(r"^\d\d_[a-z0-9_]+\.ipynb$")
 _CJK = re.compile(r"[\u4e00-\u9fff]")
+_SECTION = re.compile(r"^# (\d(?:\.\d)?)\.? ")
+# How the package and the README point to a chapter: "§3.3 (``notebooks/05_gradient_based.ipynb``)",
+# the section number followed by the notebook (a line break may fall between them).
+CHAPTER_REFERENCE = re.compile(r"§(\d(?:\.\d)?)\s+\(``notebooks/([0-9a-z_]+\.ipynb)``\)")
+_OLD_REFERENCE = re.compile(r"\b[Cc]hapters? \d")
+# Modules whose docstring names no chapter: the package index (it holds the whole chapter map) and the
+# argument checks, which every chapter's code runs through and none teaches.
+NO_CHAPTER = {"__init__.py", "checks.py"}
 
 
 def _walk_toc(node) -> Iterator[str]:
@@ -111,4 +119,44 @@ def book_problems(root: str | Path = ".") -> list[str]:
             problems.append(f"_toc.yml lists {entry}, which does not exist")
     for path in sorted((root / "notebooks").glob("*.ipynb")):
         problems += [f"{path.name}: {p}" for p in notebook_problems(path, config, toc)]
+    return problems
+
+
+def chapter_map(root: str | Path = ".") -> dict[str, str]:
+    """Section number -> notebook file name, read from each notebook's title ("# 3.3 ...")."""
+    import nbformat
+
+    sections = {}
+    for path in sorted((Path(root) / "notebooks").glob("*.ipynb")):
+        title = nbformat.read(path, as_version=4).cells[0].source
+        match = _SECTION.match(title)
+        if match:
+            sections[match.group(1)] = path.name
+    return sections
+
+
+def package_problems(root: str | Path = ".") -> list[str]:
+    """Where the package (``metalearn_lite/``, instructor tools aside) or the README breaks the one
+    chapter-reference scheme: "§3.3 (``notebooks/05_gradient_based.ipynb``)" with the right notebook,
+    no "chapter 3.3" left, and a chapter named in every module's docstring (except :data:`NO_CHAPTER`)."""
+    import ast
+
+    root = Path(root)
+    sections = chapter_map(root)
+    problems = []
+    sources = [p for p in sorted((root / "metalearn_lite").rglob("*.py")) if "course" not in p.parts]
+    for path in [*sources, root / "README.md"]:
+        text = path.read_text(encoding="utf-8")
+        name = path.relative_to(root)
+        for match in _OLD_REFERENCE.finditer(text):
+            line = text.count("\n", 0, match.start()) + 1
+            problems.append(f"{name}:{line}: write '§N (``notebooks/NN_name.ipynb``)', not {match.group(0)!r}")
+        for match in CHAPTER_REFERENCE.finditer(text):
+            section, notebook = match.groups()
+            if sections.get(section) != notebook:
+                line = text.count("\n", 0, match.start()) + 1
+                problems.append(f"{name}:{line}: §{section} is {sections.get(section, 'no chapter')}, not {notebook}")
+        if path.suffix == ".py" and path.name not in NO_CHAPTER:
+            if not CHAPTER_REFERENCE.search(ast.get_docstring(ast.parse(text)) or ""):
+                problems.append(f"{name}: the module docstring names no chapter (§N (``notebooks/...``))")
     return problems

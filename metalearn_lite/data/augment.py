@@ -4,7 +4,7 @@ Koch et al. enlarged Omniglot's background set with small random affine transfor
 within ±10 degrees, shear within ±0.3, scaling by 0.8 to 1.2 and a translation of a few pixels.
 A drawing distorted this way is still the same character, so the transform can be applied to every
 support and query image of a training episode independently. The Omniglot benchmark
-(``benchmarks/omniglot_fewshot.py``) measures what it adds; chapter 4.2 quotes the result.
+(``benchmarks/omniglot_fewshot.py``) measures what it adds; §4.2 (``notebooks/08_few_shot.ipynb``) quotes the result.
 """
 
 from __future__ import annotations

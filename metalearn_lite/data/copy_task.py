@@ -3,7 +3,8 @@
 The network sees a sequence of random binary vectors, then a delimiter, and must then output the
 same sequence with no further input. Storing and recalling a sequence longer than any seen in
 training tests whether a network has learned an *algorithm* (write one slot per step, then
-walk back) rather than a fixed-size code. Chapter 3.2 trains an NTM and an LSTM on it.
+walk back) rather than a fixed-size code. §3.2 (``notebooks/04_memory_augmented.ipynb``) trains an
+NTM and an LSTM on it; :func:`~metalearn_lite.memory.evaluation.bit_errors` scores it.
 """
 
 from __future__ import annotations
@@ -13,9 +14,9 @@ from typing import NamedTuple
 import torch
 from torch import Tensor
 
-from ..utils import check_positive_ints
+from .. import checks
 
-__all__ = ["CopyBatch", "bit_errors", "copy_batch"]
+__all__ = ["CopyBatch", "copy_batch"]
 
 
 class CopyBatch(NamedTuple):
@@ -35,31 +36,10 @@ def copy_batch(
     batch_size: int, length: int, n_bits: int = 8, generator: torch.Generator | None = None
 ) -> CopyBatch:
     """A batch of copy sequences of one length, bits drawn uniformly (the paper uses 8 bits)."""
-    check_positive_ints(batch_size=batch_size, length=length, n_bits=n_bits)
+    checks.positive_ints(batch_size=batch_size, length=length, n_bits=n_bits)
+    checks.generator("generator", generator)
     bits = torch.randint(0, 2, (batch_size, length, n_bits), generator=generator).float()
     inputs = torch.zeros(batch_size, 2 * length + 1, n_bits + 1)
     inputs[:, :length, :n_bits] = bits
     inputs[:, length, n_bits] = 1.0
     return CopyBatch(inputs, bits)
-
-
-def bit_errors(logits: Tensor, targets: Tensor) -> Tensor:
-    """Wrong bits per sequence when the outputs of the recall phase are thresholded at 0.5.
-
-    Args:
-        logits: ``(B, T, n_bits)`` a model's outputs for the whole sequence; only the last
-            ``length = targets.shape[1]`` steps are scored.
-        targets: ``(B, length, n_bits)``.
-
-    Returns:
-        ``(B,)`` the number of wrong bits of each sequence (the paper's "cost per sequence" axis
-        counts bits the same way).
-    """
-    if logits.dim() != 3 or targets.dim() != 3 or logits.shape[-1] != targets.shape[-1]:
-        raise ValueError(f"logits (B, T, n_bits) and targets (B, length, n_bits) expected, got "
-                         f"{tuple(logits.shape)} and {tuple(targets.shape)}")
-    length = targets.shape[1]
-    if logits.shape[1] < length:
-        raise ValueError(f"logits has {logits.shape[1]} steps, fewer than the {length} targets")
-    predicted = (logits[:, -length:] > 0).float()
-    return (predicted != targets).sum(dim=(1, 2)).float()

@@ -2,8 +2,9 @@
 
 An episode picks ``n_way`` classes, then ``k_shot`` support and ``n_query`` query examples of each,
 and relabels the chosen classes ``0 .. n_way - 1`` in a random order, so a learner cannot memorise
-which class is which across episodes. Chapter 1 draws the picture; chapters 3.1, 3.2 and 4.2 train
-on them.
+which class is which across episodes. §1 (``notebooks/01_introduction.ipynb``) draws the picture;
+§3.1 (``notebooks/03_metric_learning.ipynb``), §3.2 (``notebooks/04_memory_augmented.ipynb``) and §4.2
+(``notebooks/08_few_shot.ipynb``) train on them.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from collections.abc import Iterator
 import torch
 from torch import Tensor
 
+from .. import checks
 from ..tasks import Task
 
 __all__ = ["EpisodeSampler", "sample_episode"]
@@ -54,11 +56,11 @@ class EpisodeSampler:
             raise ValueError(f"y must be a 1-D integer tensor of labels, got {y.dtype} {tuple(y.shape)}")
         if x.shape[0] != y.shape[0]:
             raise ValueError(f"x and y must have as many rows: x has {x.shape[0]}, y has {y.shape[0]}")
-        for name, value, low in (("n_way", n_way, 1), ("k_shot", k_shot, 1), ("n_query", n_query, 0)):
-            if not isinstance(value, int) or value < low:
-                raise ValueError(f"{name} must be an int >= {low}, got {value!r}")
-        if num_episodes is not None and num_episodes < 1:
-            raise ValueError(f"num_episodes must be >= 1 or None, got {num_episodes}")
+        checks.positive_ints(n_way=n_way, k_shot=k_shot)
+        checks.non_negative_int("n_query", n_query)
+        if num_episodes is not None:
+            checks.positive_int("num_episodes", num_episodes)
+        checks.generator("generator", generator)
         classes, counts = torch.unique(y, return_counts=True)
         if n_way > len(classes):
             raise ValueError(f"n_way={n_way} exceeds the {len(classes)} classes present in y")

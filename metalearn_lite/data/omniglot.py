@@ -10,21 +10,19 @@ enough for the book:
 
 The loader looks for the zips in ``$METALEARN_DATA/omniglot``, then in the cache folder
 ``$XDG_CACHE_HOME/metalearn_lite/omniglot`` (``~/.cache/...``), and otherwise downloads them (about
-3 MB) from the official repository, checking each file's SHA-256 and writing it atomically.
-Chapter 1 shows an episode; chapters 3.1, 3.2 and 4.2 train on these images.
+3 MB) from the official repository, checking each file's SHA-256 and writing it atomically
+(:mod:`~metalearn_lite.data.download`). §1 (``notebooks/01_introduction.ipynb``) shows an episode;
+§3.1 (``notebooks/03_metric_learning.ipynb``), §3.2 (``notebooks/04_memory_augmented.ipynb``) and
+§4.2 (``notebooks/08_few_shot.ipynb``) train on these images; the official runs are scored by
+:func:`~metalearn_lite.evaluation.score_runs`.
 """
 
 from __future__ import annotations
 
 import functools
-import hashlib
 import io
-import os
-import tempfile
-import urllib.error
-import urllib.request
 import zipfile
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import NamedTuple
@@ -33,9 +31,11 @@ import numpy as np
 import torch
 from PIL import Image
 from torch import Tensor
-from tqdm.auto import tqdm
 
+from .. import checks
 from ..tasks import Task
+from .download import DataNotFoundError, download, find_or_download
+from .download import cache_dir as download_cache_dir
 
 __all__ = [
     "BASE_URL",
@@ -48,7 +48,6 @@ __all__ = [
     "fetch",
     "load_background",
     "load_runs",
-    "score_runs",
 ]
 
 BASE_URL = "https://raw.githubusercontent.com/brendenlake/omniglot/master/python/"
@@ -70,60 +69,13 @@ FILES = {
 BACKGROUND = ("images_background_small1.zip", "images_background_small2.zip")
 
 
-class OmniglotNotFoundError(FileNotFoundError):
+class OmniglotNotFoundError(DataNotFoundError):
     """The Omniglot files are not on disk and could not be downloaded."""
 
 
 def cache_dir() -> Path:
-    """Where downloads go: ``$XDG_CACHE_HOME/metalearn_lite/omniglot`` (``~/.cache`` by default)."""
-    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    return Path(base) / "metalearn_lite" / "omniglot"
-
-
-def _search_dirs() -> list[Path]:
-    dirs = []
-    if os.environ.get("METALEARN_DATA"):
-        dirs.append(Path(os.environ["METALEARN_DATA"]) / "omniglot")
-    dirs.append(cache_dir())
-    return dirs
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
-def download(url: str, dest: Path, sha256: str, progress: bool = True) -> Path:
-    """Download ``url`` to ``dest`` atomically and check its SHA-256.
-
-    The bytes go to a temporary file beside ``dest`` that is renamed only once the checksum
-    matches, so an interrupted or corrupted download never leaves a half-written ``dest``.
-
-    Raises:
-        ValueError: the downloaded bytes do not have the expected checksum.
-        urllib.error.URLError: the server could not be reached.
-    """
-    dest = Path(dest)
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(dir=dest.parent, prefix=f".{dest.name}.", suffix=".part")
-    tmp = Path(tmp_name)
-    try:
-        with os.fdopen(fd, "wb") as out, urllib.request.urlopen(url, timeout=60) as response:
-            total = int(response.headers.get("Content-Length") or 0) or None
-            with tqdm(total=total, unit="B", unit_scale=True, desc=dest.name, disable=not progress) as bar:
-                for block in iter(lambda: response.read(1 << 16), b""):
-                    out.write(block)
-                    bar.update(len(block))
-        actual = _sha256(tmp)
-        if actual != sha256:
-            raise ValueError(f"checksum mismatch for {url}: expected SHA-256 {sha256}, got {actual}")
-        os.replace(tmp, dest)
-    finally:
-        tmp.unlink(missing_ok=True)
-    return dest
+    """Where Omniglot downloads go: ``$XDG_CACHE_HOME/metalearn_lite/omniglot`` (``~/.cache`` by default)."""
+    return download_cache_dir("omniglot")
 
 
 def fetch(name: str, allow_download: bool = True, base_url: str = BASE_URL) -> Path:
@@ -134,32 +86,9 @@ def fetch(name: str, allow_download: bool = True, base_url: str = BASE_URL) -> P
         OmniglotNotFoundError: the file is nowhere on disk and could not be downloaded; the
             message lists where it looked and how to get the file.
     """
-    if name not in FILES:
-        raise ValueError(f"name must be one of {sorted(FILES)}, got {name!r}")
+    checks.one_of("name", name, sorted(FILES))
     rel, sha = FILES[name]
-    for folder in _search_dirs():
-        path = folder / name
-        if path.is_file():
-            actual = _sha256(path)
-            if actual != sha:
-                raise ValueError(
-                    f"{path} is corrupt (SHA-256 {actual}, expected {sha}); delete it and retry"
-                )
-            return path
-    looked = ", ".join(str(d) for d in _search_dirs())
-    how = (
-        f"Download {base_url}{rel} into one of those folders, or set METALEARN_DATA to a folder "
-        f"whose omniglot/ subfolder holds it."
-    )
-    if not allow_download:
-        raise OmniglotNotFoundError(f"{name} not found (looked in: {looked}). {how}")
-    try:
-        return download(base_url + rel, cache_dir() / name, sha)
-    except (urllib.error.URLError, TimeoutError, ConnectionError) as err:
-        raise OmniglotNotFoundError(
-            f"{name} not found (looked in: {looked}) and the download from {base_url}{rel} "
-            f"failed ({err}). {how}"
-        ) from err
+    return find_or_download(name, "omniglot", base_url + rel, sha, allow_download, OmniglotNotFoundError)
 
 
 def _open_zip(path: Path) -> zipfile.ZipFile:
@@ -322,23 +251,3 @@ def load_runs(size: int = 28, allow_download: bool = True) -> list[OneShotRun]:
                 OneShotRun(torch.from_numpy(x_train), torch.from_numpy(x_test), torch.tensor(y_test))
             )
     return runs
-
-
-def score_runs(predict: Callable[[Task], Tensor], runs: Sequence[OneShotRun]) -> float:
-    """Error rate of ``predict`` over the runs (the measure of Lake et al., 2015).
-
-    Args:
-        predict: maps a 20-way 1-shot :class:`~metalearn_lite.Task` to ``(20,)`` predicted
-            indices of the training drawings, one per test drawing.
-
-    Returns:
-        The fraction of wrong answers over all ``20 * len(runs)`` test drawings.
-    """
-    wrong = total = 0
-    for run in runs:
-        predicted = torch.as_tensor(predict(run.as_task())).reshape(-1).cpu()
-        if predicted.shape != run.y_test.shape:
-            raise ValueError(f"predict must return {tuple(run.y_test.shape)} indices, got {tuple(predicted.shape)}")
-        wrong += int((predicted != run.y_test).sum())
-        total += len(run.y_test)
-    return wrong / total

@@ -1,10 +1,10 @@
-"""Synthetic users, items and 1-5 star ratings for cold-start recommendation (chapter 5).
+"""Synthetic users, items and 1-5 star ratings for cold-start recommendation (§5 (``notebooks/10_applications.ipynb``)).
 
 MeLU (Lee et al., 2019) treats every user of a recommender as a task: the few items a new user has
-rated are the support set, the items to predict are the query set, and MAML learns an
-initialisation of the rating predictor that a few gradient steps personalise. This module writes
-a small world with the same structure, generated from a ``torch.Generator``, so that chapter 5
-runs offline and the right answer is known.
+rated are the support set, the items to predict are the query set, and MAML learns an initialisation
+of the rating predictor that a few gradient steps personalise. This module writes a small world with
+the same structure, generated from a ``torch.Generator``, so that §5
+(``notebooks/10_applications.ipynb``) runs offline and the right answer is known.
 
 The ground truth, exactly as the functions below compute it:
 
@@ -30,13 +30,13 @@ support set, the best a learner can do under squared error (up to rounding and c
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from typing import NamedTuple
 
 import torch
 from torch import Tensor
 
+from .. import checks
 from ..tasks import Task
 
 __all__ = ["RATING_RANGE", "RatingWorld", "Users", "make_world", "sample_users", "scores",
@@ -94,38 +94,10 @@ class Users(NamedTuple):
     taste: Tensor
 
 
-def _check_int(name: str, value: object, low: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < low:
-        raise ValueError(f"{name} must be an int >= {low}, got {value!r}")
-    return value
-
-
-def _check_std(name: str, value: object) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value) or value < 0:
-        raise ValueError(f"{name} must be a finite number >= 0, got {value!r}")
-    return float(value)
-
-
-def _check_generator(generator: object) -> torch.Generator:
-    if not isinstance(generator, torch.Generator):
-        raise TypeError(f"generator must be a torch.Generator, got {type(generator).__name__}")
-    return generator
-
-
-def make_world(
-    generator: torch.Generator,
-    n_items: int = 400,
-    n_genres: int = 8,
-    n_groups: int = 6,
-    genre_prob: float = 0.25,
-    mean_rating: float = 3.5,
-    item_bias_std: float = 0.5,
-    group_taste_std: float = 1.0,
-    user_bias_std: float = 0.6,
-    taste_std: float = 1.2,
-    noise_std: float = 0.5,
-    rounded: bool = True,
-) -> RatingWorld:
+def make_world(generator: torch.Generator, n_items: int = 400, n_genres: int = 8, n_groups: int = 6,
+               genre_prob: float = 0.25, mean_rating: float = 3.5, item_bias_std: float = 0.5,
+               group_taste_std: float = 1.0, user_bias_std: float = 0.6, taste_std: float = 1.2,
+               noise_std: float = 0.5, rounded: bool = True) -> RatingWorld:
     """Draw a catalogue and the groups' tastes (see the module docstring for the model).
 
     Raises:
@@ -133,17 +105,14 @@ def make_world(
         ValueError: a count below 1 (``n_items`` below 2), ``genre_prob`` outside ``(0, 1]``, a
             negative or non-finite standard deviation, or ``mean_rating`` outside ``[1, 5]``.
     """
-    _check_generator(generator)
-    n_items = _check_int("n_items", n_items, 2)
-    n_genres = _check_int("n_genres", n_genres, 1)
-    n_groups = _check_int("n_groups", n_groups, 1)
-    if isinstance(genre_prob, bool) or not isinstance(genre_prob, int | float) or not 0 < genre_prob <= 1:
-        raise ValueError(f"genre_prob must be a number in (0, 1], got {genre_prob!r}")
-    if isinstance(mean_rating, bool) or not isinstance(mean_rating, int | float) or not (
-        RATING_RANGE[0] <= mean_rating <= RATING_RANGE[1]
-    ):
-        raise ValueError(f"mean_rating must be a number in {list(RATING_RANGE)}, got {mean_rating!r}")
-    stds = {name: _check_std(name, value) for name, value in (
+    checks.generator("generator", generator, optional=False)
+    n_items = checks.int_at_least("n_items", n_items, 2)
+    n_genres = checks.positive_int("n_genres", n_genres)
+    n_groups = checks.positive_int("n_groups", n_groups)
+    checks.number("genre_prob", genre_prob, 0.0, 1.0, low_open=True)
+    checks.number("mean_rating", mean_rating, *RATING_RANGE)
+    checks.boolean("rounded", rounded)
+    stds = {name: checks.number(name, value, 0.0) for name, value in (
         ("item_bias_std", item_bias_std), ("group_taste_std", group_taste_std),
         ("user_bias_std", user_bias_std), ("taste_std", taste_std), ("noise_std", noise_std))}
 
@@ -159,8 +128,8 @@ def make_world(
 
 def sample_users(world: RatingWorld, n_users: int, generator: torch.Generator) -> Users:
     """Draw ``n_users`` users: a uniform group, a rating bias and a personal taste around the group's."""
-    _check_generator(generator)
-    n_users = _check_int("n_users", n_users, 1)
+    checks.generator("generator", generator, optional=False)
+    n_users = checks.positive_int("n_users", n_users)
     group = torch.randint(world.n_groups, (n_users,), generator=generator)
     bias = world.user_bias_std * torch.randn(n_users, generator=generator)
     taste = world.group_taste[group] + world.taste_std * torch.randn(n_users, world.n_genres, generator=generator)
@@ -185,8 +154,8 @@ def sample_ratings(
     Returns:
         ``(items, ratings)``: item indices, int64, and the ratings ``r_uj``, both ``(n_users, n_per_user)``.
     """
-    _check_generator(generator)
-    n_per_user = _check_int("n_per_user", n_per_user, 1)
+    checks.generator("generator", generator, optional=False)
+    n_per_user = checks.positive_int("n_per_user", n_per_user)
     if n_per_user > world.n_items:
         raise ValueError(f"n_per_user must be <= n_items ({world.n_items}), got {n_per_user}")
     n_users = users.group.shape[0]
@@ -214,25 +183,25 @@ def features(world: RatingWorld, group: Tensor, items: Tensor) -> Tensor:
 
 
 def user_tasks(
-    world: RatingWorld, users: Users, k_support: int, n_query: int, generator: torch.Generator
+    world: RatingWorld, users: Users, k_shot: int, n_query: int, generator: torch.Generator
 ) -> list[Task]:
-    """One task per user: ``k_support`` known ratings to adapt on and ``n_query`` others to predict.
+    """One task per user: ``k_shot`` known ratings to adapt on and ``n_query`` others to predict.
 
     The support and query items of a user are distinct. Each row of ``x`` is :func:`features` of
     (user, item); ``y`` is the rating.
 
     Returns:
-        ``n_users`` tasks with ``x_support`` ``(k_support, n_features)``, ``y_support``
-        ``(k_support, 1)``, ``x_query`` ``(n_query, n_features)`` and ``y_query`` ``(n_query, 1)``.
+        ``n_users`` tasks with ``x_support`` ``(k_shot, n_features)``, ``y_support``
+        ``(k_shot, 1)``, ``x_query`` ``(n_query, n_features)`` and ``y_query`` ``(n_query, 1)``.
     """
-    k_support = _check_int("k_support", k_support, 1)
-    n_query = _check_int("n_query", n_query, 1)
-    if k_support + n_query > world.n_items:
-        raise ValueError(f"k_support + n_query must be <= n_items ({world.n_items}), got {k_support + n_query}")
-    items, ratings = sample_ratings(world, users, k_support + n_query, generator)
-    x = features(world, users.group, items)  # (n_users, k_support + n_query, n_features)
+    k_shot = checks.positive_int("k_shot", k_shot)
+    n_query = checks.positive_int("n_query", n_query)
+    if k_shot + n_query > world.n_items:
+        raise ValueError(f"k_shot + n_query must be <= n_items ({world.n_items}), got {k_shot + n_query}")
+    items, ratings = sample_ratings(world, users, k_shot + n_query, generator)
+    x = features(world, users.group, items)  # (n_users, k_shot + n_query, n_features)
     y = ratings[..., None]
-    return [Task(x[u, :k_support], y[u, :k_support], x[u, k_support:], y[u, k_support:])
+    return [Task(x[u, :k_shot], y[u, :k_shot], x[u, k_shot:], y[u, k_shot:])
             for u in range(x.shape[0])]
 
 
@@ -248,7 +217,7 @@ def posterior_predict(world: RatingWorld, x_support: Tensor, y_support: Tensor, 
     approximation allows.
 
     Shapes:
-        x_support: ``(k_support, n_features)`` rows of :func:`features`; y_support: ``(k_support, 1)``;
+        x_support: ``(k_shot, n_features)`` rows of :func:`features`; y_support: ``(k_shot, 1)``;
         x_query: ``(n_query, n_features)`` -> ``(n_query, 1)``.
     """
     for name, x in (("x_support", x_support), ("x_query", x_query)):

@@ -1,12 +1,13 @@
 """Few-shot episodes as sequences, the format of Santoro et al. (2016).
 
 A sequence episode draws ``n_way`` classes with fresh random labels and shows ``n_instances``
-examples of each, one per time step, in random order. At step ``t`` the network sees the
-example ``x_t`` together with the *previous* step's label ``y_{t-1}`` (one-hot; zeros at
-``t = 0``) and must predict ``y_t``. The first time a class appears its label can only be
-guessed; from the second time on, a learner that bound the image to the label it was told one
-step later can answer. :func:`per_instance_accuracy` measures exactly that: accuracy on the
-1st, 2nd, ... presentation of a class. Chapter 3.2 trains MANN and an LSTM on these episodes.
+examples of each, one per time step, in random order. At step ``t`` the network sees the example
+``x_t`` together with the *previous* step's label ``y_{t-1}`` (one-hot; zeros at ``t = 0``) and must
+predict ``y_t``. The first time a class appears its label can only be guessed; from the second time
+on, a learner that bound the image to the label it was told one step later can answer.
+:func:`~metalearn_lite.memory.evaluation.per_instance_accuracy` measures exactly that: accuracy on
+the 1st, 2nd, ... presentation of a class. §3.2 (``notebooks/04_memory_augmented.ipynb``) trains
+MANN and an LSTM on these episodes.
 """
 
 from __future__ import annotations
@@ -17,12 +18,12 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
+from .. import checks
 from .episodes import EpisodeSampler
 
 __all__ = [
     "SequenceBatch",
     "SequenceEpisodeSampler",
-    "per_instance_accuracy",
     "presentation_index",
     "with_previous_labels",
 ]
@@ -74,20 +75,6 @@ def presentation_index(labels: Tensor) -> Tensor:
     return (same & earlier_or_now).sum(dim=2)
 
 
-def per_instance_accuracy(logits: Tensor, labels: Tensor, instance: Tensor, max_instance: int) -> Tensor:
-    """Accuracy on the k-th presentation of a class, for ``k = 1 .. max_instance``.
-
-    Shapes:
-        logits ``(B, T, n_way)``, labels and instance ``(B, T)`` -> ``(max_instance,)``;
-        entry ``k - 1`` is the accuracy over all steps with ``instance == k`` (NaN if none).
-    """
-    if logits.shape[:2] != labels.shape or instance.shape != labels.shape:
-        raise ValueError(f"logits (B, T, n_way), labels (B, T) and instance (B, T) expected, got "
-                         f"{tuple(logits.shape)}, {tuple(labels.shape)}, {tuple(instance.shape)}")
-    correct = (logits.argmax(dim=-1) == labels).float()
-    return torch.stack([correct[instance == k].mean() for k in range(1, max_instance + 1)])
-
-
 class SequenceEpisodeSampler:
     """Draws batches of sequence episodes from a labelled dataset.
 
@@ -115,8 +102,7 @@ class SequenceEpisodeSampler:
 
     def sample(self, batch_size: int) -> SequenceBatch:
         """``batch_size`` independent episodes, each in its own random order."""
-        if not isinstance(batch_size, int) or batch_size < 1:
-            raise ValueError(f"batch_size must be a positive int, got {batch_size!r}")
+        checks.positive_int("batch_size", batch_size)
         xs, ys = [], []
         for _ in range(batch_size):
             task = self.episodes.sample()

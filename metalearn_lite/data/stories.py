@@ -11,7 +11,7 @@ objects) and narrates it, for three of the twenty task types:
 
 Every story comes with its answer and the indices of the supporting sentences. The vocabulary is
 fixed and small, so :func:`encode` turns stories into integer tensors for the end-to-end memory
-network of chapter 3.2 (:mod:`metalearn_lite.memory.memn2n`).
+network of §3.2 (``notebooks/04_memory_augmented.ipynb``) (:mod:`metalearn_lite.memory.memn2n`).
 """
 
 from __future__ import annotations
@@ -23,6 +23,8 @@ from typing import NamedTuple
 
 import torch
 from torch import Tensor
+
+from .. import checks
 
 __all__ = [
     "ACTORS",
@@ -154,11 +156,9 @@ def generate(
         min_sentences, max_sentences: statements per story (task 2 may add a few to make sure
             an object was picked up).
     """
-    if task not in TASKS:
-        raise ValueError(f"task must be one of {sorted(TASKS)}, got {task!r}")
-    if not isinstance(num_stories, int) or num_stories < 1:
-        raise ValueError(f"num_stories must be a positive int, got {num_stories!r}")
-    if not 1 <= min_sentences <= max_sentences:
+    checks.one_of("task", task, sorted(TASKS))
+    checks.positive_ints(num_stories=num_stories, min_sentences=min_sentences, max_sentences=max_sentences)
+    if not min_sentences <= max_sentences:
         raise ValueError(f"need 1 <= min_sentences <= max_sentences, got {min_sentences}, {max_sentences}")
     generator = torch.Generator().manual_seed(0) if generator is None else generator
     lengths = torch.randint(min_sentences, max_sentences + 1, (num_stories,), generator=generator)

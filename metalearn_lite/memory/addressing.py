@@ -15,7 +15,7 @@ The memory-augmented network of Santoro et al. (2016, section 3.1, "least recent
 replaces location addressing for writes by usage statistics: :func:`update_usage`,
 :func:`least_used` and :func:`lru_write_weighting`.
 
-Every function works on a batch of memories and on several heads at once. Chapter 3.2
+Every function works on a batch of memories and on several heads at once. §3.2 (``notebooks/04_memory_augmented.ipynb``)
 (``notebooks/04_memory_augmented.ipynb``) computes each step by hand on a 4-slot memory.
 
 Shapes used throughout:
@@ -30,6 +30,8 @@ from __future__ import annotations
 
 import torch
 from torch import Tensor
+
+from .. import checks
 
 __all__ = [
     "address",
@@ -234,7 +236,7 @@ def least_used(usage: Tensor, n: int) -> Tensor:
     """
     if usage.dim() != 2:
         raise ValueError(f"usage must have shape (B, N), got {tuple(usage.shape)}")
-    if not isinstance(n, int) or not 1 <= n <= usage.shape[1]:
+    if checks.positive_int("n", n) > usage.shape[1]:
         raise ValueError(f"n must be an int in 1 .. N={usage.shape[1]}, got {n!r}")
     order = torch.sort(usage.detach(), dim=1, stable=True).indices[:, :n]
     return torch.zeros_like(usage).scatter_(1, order, 1.0)
@@ -283,7 +285,7 @@ def least_used_per_head(usage: Tensor, heads: int) -> Tensor:
     """
     if usage.dim() != 2:
         raise ValueError(f"usage must have shape (B, N), got {tuple(usage.shape)}")
-    if not isinstance(heads, int) or not 1 <= heads <= usage.shape[1]:
+    if checks.positive_int("heads", heads) > usage.shape[1]:
         raise ValueError(f"heads must be an int in 1 .. N={usage.shape[1]}, got {heads!r}")
     order = torch.sort(usage.detach(), dim=1, stable=True).indices[:, :heads]  # (B, heads)
     return torch.zeros(*order.shape, usage.shape[1], dtype=usage.dtype, device=usage.device).scatter_(

@@ -1,4 +1,4 @@
-"""An LSTM sequence model: the memory-less baseline of chapter 3.2.
+"""An LSTM sequence model: the memory-less baseline of §3.2 (``notebooks/04_memory_augmented.ipynb``).
 
 Graves et al. (2014) and Santoro et al. (2016) both compare their memory-augmented networks
 with an LSTM of similar size; so does the chapter, on the copy task and on Omniglot episodes.
@@ -8,6 +8,8 @@ The LSTM stores everything in its hidden state, whose size fixes how much it can
 from __future__ import annotations
 
 from torch import Tensor, nn
+
+from .. import checks
 
 __all__ = ["SequenceLSTM"]
 
@@ -27,10 +29,8 @@ class SequenceLSTM(nn.Module):
 
     def __init__(self, input_size: int, output_size: int, hidden_size: int = 100, num_layers: int = 1) -> None:
         super().__init__()
-        for name, value in (("input_size", input_size), ("output_size", output_size),
-                            ("hidden_size", hidden_size), ("num_layers", num_layers)):
-            if not isinstance(value, int) or value < 1:
-                raise ValueError(f"{name} must be a positive int, got {value!r}")
+        checks.positive_ints(input_size=input_size, output_size=output_size, hidden_size=hidden_size,
+                             num_layers=num_layers)
         self.input_size = input_size
         self.lstm = nn.LSTM(input_size, hidden_size, num_layers=num_layers, batch_first=True)
         self.output = nn.Linear(hidden_size, output_size)

@@ -19,7 +19,7 @@ match (cosine 1); a separate value removes that self-match, and in our CPU runs 
 one-shot binding in a fraction of the episodes. Trained across many episodes whose
 labels are shuffled, it learns to store "this image had this label" in one slot and retrieve it
 at the next presentation: the meta-learning is in the training across episodes, the fast
-learning inside an episode is memory writes. See chapter 3.2 (``notebooks/04_memory_augmented.ipynb``).
+learning inside an episode is memory writes. See §3.2 (``notebooks/04_memory_augmented.ipynb``).
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from ..utils import check_positive_ints
+from .. import checks
 from . import addressing
 
 __all__ = ["MANN", "MANNState", "MANNTrace"]
@@ -87,20 +87,11 @@ class MANN(nn.Module):
         ``forward``: inputs ``(B, T, input_size)`` -> logits ``(B, T, output_size)``.
     """
 
-    def __init__(
-        self,
-        input_size: int,
-        output_size: int,
-        hidden_size: int = 200,
-        memory_slots: int = 128,
-        memory_width: int = 40,
-        num_reads: int = 4,
-        gamma: float = 0.95,
-        key_strength: bool = False,
-        write_key: bool = True,
-    ) -> None:
+    def __init__(self, input_size: int, output_size: int, hidden_size: int = 200, memory_slots: int = 128,
+                 memory_width: int = 40, num_reads: int = 4, gamma: float = 0.95, key_strength: bool = False,
+                 write_key: bool = True) -> None:
         super().__init__()
-        check_positive_ints(input_size=input_size, output_size=output_size, hidden_size=hidden_size,
+        checks.positive_ints(input_size=input_size, output_size=output_size, hidden_size=hidden_size,
                             memory_slots=memory_slots, memory_width=memory_width, num_reads=num_reads)
         if num_reads > memory_slots:
             raise ValueError(f"num_reads={num_reads} must not exceed memory_slots={memory_slots}")
@@ -119,8 +110,7 @@ class MANN(nn.Module):
 
     def initial_state(self, batch_size: int) -> MANNState:
         """Zero controller, a memory of small constants, reads on slot 0, no usage yet."""
-        if not isinstance(batch_size, int) or batch_size < 1:
-            raise ValueError(f"batch_size must be a positive int, got {batch_size!r}")
+        checks.positive_int("batch_size", batch_size)
         like = self.output.weight
         n, r = self.memory_slots, self.num_reads
         zeros = like.new_zeros(batch_size, self.hidden_size)

@@ -15,13 +15,15 @@ The choices of the paper's section 4.1 and 4.2 are arguments: adjacent weight ty
 encoding of the words of a sentence (:func:`position_encoding`), temporal encoding of the
 sentence order (a learned vector per age ``T_A(i)``, ``T_C(i)``) and *linear start* (the
 ``linear`` flag of :meth:`MemN2N.forward` drops the softmax of the hops for the first epochs).
-Chapter 3.2 trains it on the generated stories of :mod:`metalearn_lite.data.stories`.
+§3.2 (``notebooks/04_memory_augmented.ipynb``) trains it on the generated stories of :mod:`metalearn_lite.data.stories`.
 """
 
 from __future__ import annotations
 
 import torch
 from torch import Tensor, nn
+
+from .. import checks
 
 __all__ = ["MemN2N", "position_encoding"]
 
@@ -74,10 +76,7 @@ class MemN2N(nn.Module):
         init_std: float = 0.1,
     ) -> None:
         super().__init__()
-        for name, value in (("vocab_size", vocab_size), ("embedding_dim", embedding_dim), ("hops", hops),
-                            ("memory_size", memory_size)):
-            if not isinstance(value, int) or value < 1:
-                raise ValueError(f"{name} must be a positive int, got {value!r}")
+        checks.positive_ints(vocab_size=vocab_size, embedding_dim=embedding_dim, hops=hops, memory_size=memory_size)
         self.vocab_size, self.embedding_dim, self.hops, self.memory_size = vocab_size, embedding_dim, hops, memory_size
         self.use_position, self.use_temporal = position_encoding, temporal_encoding
         # embeddings[0] = B = A^1; embeddings[k] = C^k = A^{k+1}; W = embeddings[hops]^T.

@@ -7,8 +7,8 @@ and the output layer sees the hidden state and the fresh read vector. Everything
 differentiable, so plain backpropagation through time trains controller and heads together.
 
 The state is an immutable :class:`NTMState` created by :meth:`NTM.initial_state`; the module keeps
-no hidden mutable state between calls. Chapter 3.2 trains it on the copy task and plots where
-the heads look.
+no hidden mutable state between calls. §3.2 (``notebooks/04_memory_augmented.ipynb``) trains it on
+the copy task and plots where the heads look.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from ..utils import check_positive_ints
+from .. import checks
 from . import addressing
 
 __all__ = ["NTM", "NTMState", "NTMTrace"]
@@ -78,19 +78,12 @@ class NTM(nn.Module):
         ``forward``: inputs ``(B, T, input_size)`` -> logits ``(B, T, output_size)``.
     """
 
-    def __init__(
-        self,
-        input_size: int,
-        output_size: int,
-        hidden_size: int = 100,
-        memory_slots: int = 128,
-        memory_width: int = 20,
-        shift_range: int = 1,
-    ) -> None:
+    def __init__(self, input_size: int, output_size: int, hidden_size: int = 100, memory_slots: int = 128,
+                 memory_width: int = 20, shift_range: int = 1) -> None:
         super().__init__()
-        check_positive_ints(input_size=input_size, output_size=output_size, hidden_size=hidden_size,
+        checks.positive_ints(input_size=input_size, output_size=output_size, hidden_size=hidden_size,
                             memory_slots=memory_slots, memory_width=memory_width)
-        if not isinstance(shift_range, int) or shift_range < 0 or 2 * shift_range + 1 > memory_slots:
+        if checks.non_negative_int("shift_range", shift_range) > (memory_slots - 1) // 2:
             raise ValueError(f"shift_range must be an int in 0 .. (memory_slots - 1) // 2, got {shift_range!r}")
         self.input_size, self.output_size = input_size, output_size
         self.hidden_size, self.memory_slots, self.memory_width = hidden_size, memory_slots, memory_width
@@ -103,8 +96,7 @@ class NTM(nn.Module):
 
     def initial_state(self, batch_size: int) -> NTMState:
         """Empty controller, a memory of small constants, both heads on slot 0, a zero read."""
-        if not isinstance(batch_size, int) or batch_size < 1:
-            raise ValueError(f"batch_size must be a positive int, got {batch_size!r}")
+        checks.positive_int("batch_size", batch_size)
         like = self.output.weight
         zeros = like.new_zeros(batch_size, self.hidden_size)
         memory = like.new_full((batch_size, self.memory_slots, self.memory_width), 1e-6)

@@ -6,73 +6,84 @@ return of the *adapted* policy,
     θ'_i = θ + α ∇_θ Ĵ_i(θ)              (REINFORCE on n_traj episodes sampled with π_θ)
     max_θ  Σ_i E_{τ' ~ π_θ'_i}[R_i(τ')]   (estimated with n_traj new episodes sampled with π_θ'_i).
 
-This is the package's :class:`~metalearn_lite.MAML` with two changes of data, none of algorithm:
-the support set of a task is its pre-update episodes, with ``targets`` packing the sampled actions,
-their advantages and the validity mask, and ``loss_fn`` is the policy-gradient surrogate
-(:func:`~metalearn_lite.rl.policy_gradient.policy_gradient_loss`); the query set is a second batch
-of episodes that can only be sampled *after* adaptation, with the fast weights. So the meta-RL step
-calls ``MAML.adapt`` per task, samples with the stacked fast weights, and evaluates the query
-surrogate with them; ``loss.backward()`` then gives the MAML meta-gradient (second order unless the
-``MAML`` was built with ``first_order=True``). The paper maximised the outer objective with TRPO;
-this package uses Adam on the plain surrogate (chapter 4.3 says why).
+This is the package's :class:`~metalearn_lite.MAML` with other data, not another algorithm: the
+inner loss of a task is the policy-gradient surrogate of its pre-update episodes
+(:func:`~metalearn_lite.rl.policy_gradient.surrogate_loss`), handed to the one inner loop as a loss
+of the parameters (:meth:`~metalearn_lite.gradient.GradientLearner.adapt_loss`); the query set is a
+second batch of episodes that can only be sampled *after* adaptation, with the fast weights. So
+the meta-RL step adapts per task, samples with the stacked fast weights, and evaluates the query
+surrogate with them; ``loss.backward()`` then gives the meta-gradient (differentiated through the
+inner step's surrogate, so its second-order part is only as good as that surrogate's Hessian: see
+:mod:`~metalearn_lite.rl.policy_gradient`). The paper maximised the outer objective with TRPO;
+this package uses Adam on the plain surrogate (§4.3 says why).
 
-Taught in chapter 4.3 (``notebooks/09_meta_rl.ipynb``).
+Taught in §4.3 (``notebooks/09_meta_rl.ipynb``).
 """
 
 from __future__ import annotations
 
-from functools import partial
 from typing import NamedTuple
 
 import torch
 from torch import Tensor, nn
 
-from ..maml import MAML
+from .. import checks
+from ..gradient import MAML
+from ..gradient.fast_weights import Params
 from .navigation import Navigation2D
-from .policy import apply_policy
-from .policy_gradient import ESTIMATORS, Estimator, compute_advantages, pack_targets, policy_gradient_loss
+from .policy import apply_policy, gaussian_log_prob
+from .policy_gradient import ESTIMATORS, Estimator, compute_advantages, surrogate_loss
 from .rollout import Trajectories, rollout
 
-__all__ = ["MetaBatch", "adapt_to_tasks", "maml_rl_loss", "policy_maml", "trajectory_targets"]
+__all__ = ["MetaBatch", "PolicyMAML", "adapt_to_tasks", "maml_rl_loss", "policy_maml"]
 
 
-def policy_maml(policy: nn.Module, inner_lr: float = 0.5, first_order: bool = False,
-                estimator: Estimator = "reinforce", learn_inner_lr: bool = False) -> MAML:
-    """A :class:`~metalearn_lite.MAML` whose inner loss is the policy-gradient surrogate.
+class PolicyMAML(MAML):
+    """MAML around a policy, adapted with policy-gradient steps on sampled episodes.
 
     Args:
         policy: a :class:`~metalearn_lite.rl.policy.GaussianMLPPolicy` (its parameters are θ).
-        inner_lr: the inner step size α (0.5 in the authors' 2-D navigation code).
+        inner_lr: the inner step size α (0.5 in the authors' 2-D navigation code; 0.1 in the paper's
+            appendix for the locomotion tasks).
         first_order: drop second derivatives from the meta-gradient (first-order MAML).
         estimator: the inner surrogate, ``"reinforce"`` (MAML's original) or ``"lvc"`` (ProMP's);
-            they differ only in second derivatives.
+            same gradient, different second derivatives.
         learn_inner_lr: meta-learn per-weight inner step sizes (Meta-SGD).
     """
-    if estimator not in ESTIMATORS:
-        raise ValueError(f"estimator must be one of {ESTIMATORS}, got {estimator!r}")
-    return MAML(policy, partial(policy_gradient_loss, estimator=estimator), inner_lr, inner_steps=1,
-                first_order=first_order, learn_inner_lr=learn_inner_lr)
+
+    def __init__(self, policy: nn.Module, inner_lr: float = 0.5, first_order: bool = False,
+                 estimator: Estimator = "reinforce", learn_inner_lr: bool = False) -> None:
+        super().__init__(policy, None, inner_lr, inner_steps=1, first_order=first_order,
+                         learn_inner_lr=learn_inner_lr)
+        self.estimator = checks.one_of("estimator", estimator, ESTIMATORS)
+
+    def surrogate(self, params: Params, states: Tensor, actions: Tensor, advantages: Tensor,
+                  mask: Tensor) -> Tensor:
+        """The inner loss: :func:`surrogate_loss` of the policy with ``params`` on one task's episodes.
+
+        Shapes:
+            states: ``(1, n_traj, horizon, state_dim)``; actions: ``(1, n_traj, horizon, action_dim)``;
+            advantages, mask: ``(1, n_traj, horizon)`` -> ``()``.
+        """
+        log_probs = gaussian_log_prob(self.apply(params, states), actions)
+        return surrogate_loss(log_probs, advantages, mask, self.estimator)
 
 
-def trajectory_targets(trajectories: Trajectories, discount: float = 0.99) -> Tensor:
-    """The ``targets`` of the surrogate: actions, advantages (baseline, normalised) and mask, packed.
-
-    Shapes:
-        returns ``(n_tasks, n_traj, horizon, action_dim + 2)``
-    """
-    advantages = compute_advantages(trajectories, discount)
-    return pack_targets(trajectories.actions, advantages, trajectories.mask)
+def policy_maml(policy: nn.Module, inner_lr: float = 0.5, first_order: bool = False,
+                estimator: Estimator = "reinforce", learn_inner_lr: bool = False) -> PolicyMAML:
+    """A :class:`PolicyMAML`: "MAML for this policy", as §4.3's code reads."""
+    return PolicyMAML(policy, inner_lr, first_order, estimator, learn_inner_lr)
 
 
-def adapt_to_tasks(maml: MAML, trajectories: Trajectories, params: dict[str, Tensor] | None = None,
-                   per_task: bool = False, discount: float = 0.99) -> dict[str, Tensor]:
-    """``maml.adapt`` on each task's episodes; the fast weights stacked along a task dimension.
+def adapt_to_tasks(maml: PolicyMAML, trajectories: Trajectories, params: Params | None = None,
+                   per_task: bool = False, discount: float = 0.99) -> Params:
+    """One policy-gradient step per task on its episodes; the fast weights stacked along a task dimension.
 
-    Each task's support set is passed as a batch of one, ``(1, n_traj, horizon, ...)``, so the
-    surrogate averages over all valid steps of the task, as in the authors' code.
+    Each task's episodes form a batch of one, ``(1, n_traj, horizon, ...)``, so the surrogate
+    averages over all valid steps of the task, as in the authors' code.
 
     Args:
-        maml: from :func:`policy_maml`.
+        maml: a :class:`PolicyMAML`.
         trajectories: each task's episodes, sampled with the parameters being adapted.
         params: the starting parameters (the policy's own by default).
         per_task: whether ``params`` holds one set per task (leading ``n_tasks`` dimension), e.g.
@@ -82,16 +93,19 @@ def adapt_to_tasks(maml: MAML, trajectories: Trajectories, params: dict[str, Ten
         The fast weights, each ``(n_tasks, *param_shape)``.
 
     Raises:
-        ValueError: from ``MAML.adapt`` (e.g. a non-finite inner loss), naming the task.
+        NonFiniteLossError: a non-finite inner loss, naming the task of the batch.
     """
-    targets = trajectory_targets(trajectories, discount)
+    if not isinstance(maml, PolicyMAML):
+        raise TypeError(f"maml must be a PolicyMAML (see policy_maml), got {type(maml).__name__}")
+    advantages = compute_advantages(trajectories, discount)
     fast = []
     for i in range(trajectories.states.shape[0]):
         start = {name: value[i] for name, value in params.items()} if per_task and params is not None else params
-        try:
-            fast.append(maml.adapt(trajectories.states[i : i + 1], targets[i : i + 1], params=start))
-        except ValueError as error:
-            raise ValueError(f"adapting to task {i} of the batch: {error}") from error
+        one = slice(i, i + 1)
+        fast.append(maml.adapt_loss(
+            lambda p, one=one: maml.surrogate(p, trajectories.states[one], trajectories.actions[one],
+                                              advantages[one], trajectories.mask[one]),
+            params=start, task=i))
     return {name: torch.stack([f[name] for f in fast]) for name in fast[0]}
 
 
@@ -102,12 +116,12 @@ class MetaBatch(NamedTuple):
     post: Trajectories
 
 
-def maml_rl_loss(maml: MAML, env: Navigation2D, goals: Tensor, n_traj: int, generator: torch.Generator,
+def maml_rl_loss(maml: PolicyMAML, env: Navigation2D, goals: Tensor, n_traj: int, generator: torch.Generator,
                  discount: float = 0.99) -> tuple[Tensor, MetaBatch]:
     """The MAML-RL outer loss for a batch of tasks; ``loss.backward()`` gives the meta-gradient.
 
     Args:
-        maml: from :func:`policy_maml`; ``maml.model`` is the policy.
+        maml: a :class:`PolicyMAML`; ``maml.model`` is the policy.
         env: the task family.
         goals: the meta-batch of tasks.
         n_traj: episodes per task for the inner step and again for the outer step (20 in the paper).
@@ -122,5 +136,5 @@ def maml_rl_loss(maml: MAML, env: Navigation2D, goals: Tensor, n_traj: int, gene
     fast = adapt_to_tasks(maml, pre, discount=discount)
     post = rollout(policy, env, goals, n_traj, generator,
                    params={name: value.detach() for name, value in fast.items()}, per_task=True)
-    output = apply_policy(policy, post.states, fast, per_task=True)
-    return policy_gradient_loss(output, trajectory_targets(post, discount)), MetaBatch(pre, post)
+    log_probs = gaussian_log_prob(apply_policy(policy, post.states, fast, per_task=True), post.actions)
+    return surrogate_loss(log_probs, compute_advantages(post, discount), post.mask), MetaBatch(pre, post)

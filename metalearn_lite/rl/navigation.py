@@ -12,7 +12,7 @@ environment with action bounds ±0.1. Everything is vectorised: states carry lea
 ``(n_tasks, n_traj)`` and goals ``(n_tasks,)``, so hundreds of trajectories of many tasks step in
 one tensor operation.
 
-Taught in chapter 4.3 (``notebooks/09_meta_rl.ipynb``).
+Taught in §4.3 (``notebooks/09_meta_rl.ipynb``).
 """
 
 from __future__ import annotations
@@ -21,6 +21,8 @@ from dataclasses import dataclass
 
 import torch
 from torch import Tensor
+
+from .. import checks
 
 __all__ = ["Navigation2D", "navigation_step"]
 
@@ -83,19 +85,16 @@ class Navigation2D:
     action_dim = 2
 
     def __post_init__(self) -> None:
-        if isinstance(self.horizon, bool) or not isinstance(self.horizon, int) or self.horizon < 1:
-            raise ValueError(f"horizon must be a positive int, got {self.horizon!r}")
-        if not self.max_step > 0:
-            raise ValueError(f"max_step must be > 0, got {self.max_step!r}")
-        if not self.goal_low < self.goal_high:
+        checks.positive_int("horizon", self.horizon)
+        checks.positive_number("max_step", self.max_step)
+        if not checks.number("goal_low", self.goal_low) < checks.number("goal_high", self.goal_high):
             raise ValueError(f"goal_low must be < goal_high, got {self.goal_low!r} and {self.goal_high!r}")
-        if not self.goal_tolerance >= 0:
-            raise ValueError(f"goal_tolerance must be >= 0, got {self.goal_tolerance!r}")
+        checks.number("goal_tolerance", self.goal_tolerance, 0.0)
 
     def sample_goals(self, n_tasks: int, generator: torch.Generator) -> Tensor:
         """``n_tasks`` goals uniform in the square. Shapes: returns ``(n_tasks, 2)``."""
-        if isinstance(n_tasks, bool) or not isinstance(n_tasks, int) or n_tasks < 1:
-            raise ValueError(f"n_tasks must be a positive int, got {n_tasks!r}")
+        checks.positive_int("n_tasks", n_tasks)
+        checks.generator("generator", generator)
         unit = torch.rand(n_tasks, 2, generator=generator)
         return self.goal_low + (self.goal_high - self.goal_low) * unit
 
@@ -103,8 +102,7 @@ class Navigation2D:
         """Start states, all at the origin. Shapes: returns ``(n_tasks, n_traj, 2)``."""
         if goals.dim() != 2 or goals.shape[-1] != 2:
             raise ValueError(f"goals must be (n_tasks, 2), got {tuple(goals.shape)}")
-        if isinstance(n_traj, bool) or not isinstance(n_traj, int) or n_traj < 1:
-            raise ValueError(f"n_traj must be a positive int, got {n_traj!r}")
+        checks.positive_int("n_traj", n_traj)
         return goals.new_zeros(goals.shape[0], n_traj, 2)
 
     def step(self, states: Tensor, actions: Tensor, goals: Tensor) -> tuple[Tensor, Tensor, Tensor]:

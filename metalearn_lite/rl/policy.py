@@ -11,7 +11,7 @@ is what ``torch.func.functional_call`` and a MAML ``loss_fn(output, targets)`` n
 parameters adapts the exploration noise too. :func:`gaussian_log_prob` and
 :func:`sample_actions` unpack it.
 
-Taught in chapter 4.3 (``notebooks/09_meta_rl.ipynb``).
+Taught in §4.3 (``notebooks/09_meta_rl.ipynb``).
 """
 
 from __future__ import annotations
@@ -22,7 +22,9 @@ from collections.abc import Sequence
 import torch
 from torch import Tensor, nn
 
-from ..utils import check_positive_ints
+from .. import checks
+from ..gradient.fast_weights import call_per_task
+from ..nets import MLP
 
 __all__ = ["GaussianMLPPolicy", "apply_policy", "gaussian_log_prob", "sample_actions", "split_output"]
 
@@ -80,20 +82,13 @@ class GaussianMLPPolicy(nn.Module):
     def __init__(self, state_dim: int = 2, action_dim: int = 2, hidden_sizes: Sequence[int] = (100, 100),
                  init_std: float = 1.0) -> None:
         super().__init__()
-        check_positive_ints(state_dim=state_dim, action_dim=action_dim)
-        if any(isinstance(h, bool) or not isinstance(h, int) or h < 1 for h in hidden_sizes):
-            raise ValueError(f"hidden_sizes must be positive ints, got {hidden_sizes!r}")
-        if not init_std > 0:
-            raise ValueError(f"init_std must be > 0, got {init_std!r}")
+        checks.positive_ints(state_dim=state_dim, action_dim=action_dim)
+        for i, width in enumerate(hidden_sizes):
+            checks.positive_int(f"hidden_sizes[{i}]", width)
+        checks.positive_number("init_std", init_std)
         self.state_dim, self.action_dim = state_dim, action_dim
-        widths = [state_dim, *hidden_sizes, action_dim]
-        layers: list[nn.Module] = []
-        for i, (fan_in, fan_out) in enumerate(zip(widths[:-1], widths[1:], strict=True)):
-            layers.append(nn.Linear(fan_in, fan_out))
-            if i < len(widths) - 2:
-                layers.append(nn.ReLU())
-        self.mean = nn.Sequential(*layers)
-        for layer in self.mean:
+        self.mean = MLP(state_dim, tuple(hidden_sizes), action_dim)
+        for layer in self.mean.modules():
             if isinstance(layer, nn.Linear):  # Xavier-uniform weights and zero biases, as in rllab
                 nn.init.xavier_uniform_(layer.weight)
                 nn.init.zeros_(layer.bias)
@@ -122,11 +117,10 @@ def apply_policy(policy: nn.Module, states: Tensor, params: dict[str, Tensor] | 
         if per_task:
             raise ValueError("per_task=True needs a params dict with a leading n_tasks dimension")
         return policy(states)
+    own = {name for name, _ in policy.named_parameters()}
+    if not isinstance(params, dict) or set(params) != own:
+        got = sorted(params) if isinstance(params, dict) else type(params).__name__
+        raise ValueError(f"params must have exactly the policy's parameter names {sorted(own)}, got {got}")
     if not per_task:
         return torch.func.functional_call(policy, params, (states,))
-    n_tasks = states.shape[0]
-    for name, value in params.items():
-        if value.dim() == 0 or value.shape[0] != n_tasks:
-            raise ValueError(f"per-task params[{name!r}] must have leading dimension n_tasks={n_tasks}, "
-                             f"got shape {tuple(value.shape)}")
-    return torch.func.vmap(lambda p, s: torch.func.functional_call(policy, p, (s,)))(params, states)
+    return call_per_task(policy, params, states)

@@ -17,10 +17,7 @@ The averages run over the valid steps of each task's batch (the normalisation of
 code), and advantages are normalised per task to mean 0 and standard deviation 1 by default
 (rllab's ``center_adv``), which makes a fixed inner learning rate meaningful across tasks.
 
-:func:`policy_gradient_loss` packs the same computation as a ``loss_fn(output, targets)`` with
-``targets = [actions, advantages, mask]``, the signature of MAML's loss.
-
-Taught in chapter 4.3 (``notebooks/09_meta_rl.ipynb``).
+Taught in §4.3 (``notebooks/09_meta_rl.ipynb``).
 """
 
 from __future__ import annotations
@@ -30,12 +27,12 @@ from typing import Literal
 import torch
 from torch import Tensor
 
-from .baseline import linear_feature_baseline
-from .policy import gaussian_log_prob
+from .. import checks
 from .returns import discounted_returns
 from .rollout import Trajectories
+from .value_baseline import linear_feature_baseline
 
-__all__ = ["ESTIMATORS", "compute_advantages", "pack_targets", "policy_gradient_loss", "surrogate_loss"]
+__all__ = ["ESTIMATORS", "compute_advantages", "surrogate_loss"]
 
 Estimator = Literal["reinforce", "lvc"]
 ESTIMATORS = ("reinforce", "lvc")
@@ -84,10 +81,10 @@ def surrogate_loss(log_probs: Tensor, advantages: Tensor, mask: Tensor | None = 
     Shapes:
         log_probs, advantages, mask: ``(n_tasks, ...)`` → ``(n_tasks,)`` or ``()``
     """
-    if estimator not in ESTIMATORS:
-        raise ValueError(f"estimator must be one of {ESTIMATORS}, got {estimator!r}")
-    if reduction not in ("mean", "sum", "none"):
-        raise ValueError(f"reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
+    checks.one_of("estimator", estimator, ESTIMATORS)
+    checks.one_of("reduction", reduction, ("mean", "sum", "none"))
+    checks.tensor("log_probs", log_probs, floating=True)
+    checks.tensor("advantages", advantages, floating=True)
     if log_probs.shape != advantages.shape:
         raise ValueError(f"log_probs {tuple(log_probs.shape)} and advantages {tuple(advantages.shape)} "
                          "must have the same shape")
@@ -108,34 +105,3 @@ def surrogate_loss(log_probs: Tensor, advantages: Tensor, mask: Tensor | None = 
     if reduction == "none":
         return per_task
     return per_task.mean() if reduction == "mean" else per_task.sum()
-
-
-def pack_targets(actions: Tensor, advantages: Tensor, mask: Tensor) -> Tensor:
-    """``[actions, advantages, mask]`` in one tensor, the ``targets`` of :func:`policy_gradient_loss`.
-
-    Shapes:
-        actions: ``(..., action_dim)``; advantages, mask: ``(...)`` → ``(..., action_dim + 2)``
-    """
-    if advantages.shape != actions.shape[:-1] or mask.shape != advantages.shape:
-        raise ValueError(f"advantages and mask must be {tuple(actions.shape[:-1])}, "
-                         f"got {tuple(advantages.shape)} and {tuple(mask.shape)}")
-    return torch.cat([actions, advantages[..., None], mask[..., None]], dim=-1)
-
-
-def policy_gradient_loss(output: Tensor, targets: Tensor, estimator: Estimator = "reinforce",
-                         reduction: Reduction = "mean") -> Tensor:
-    """The surrogate as ``loss_fn(model_output, targets)``, for a MAML that adapts on trajectories.
-
-    Args:
-        output: the policy's packed ``[mean, log_std]`` on the visited states.
-        targets: :func:`pack_targets` of the sampled actions, advantages and mask.
-
-    Shapes:
-        output: ``(n_tasks, ..., 2 * action_dim)``; targets: ``(n_tasks, ..., action_dim + 2)``
-    """
-    action_dim = output.shape[-1] // 2
-    if targets.shape[:-1] != output.shape[:-1] or targets.shape[-1] != action_dim + 2:
-        raise ValueError(f"targets must be {(*output.shape[:-1], action_dim + 2)} (actions, advantage, mask), "
-                         f"got {tuple(targets.shape)}")
-    actions, advantages, mask = targets[..., :action_dim], targets[..., action_dim], targets[..., action_dim + 1]
-    return surrogate_loss(gaussian_log_prob(output, actions), advantages, mask, estimator, reduction)

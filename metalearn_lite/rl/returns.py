@@ -4,13 +4,15 @@
 an action can be credited to it (causality), which is why each step gets its own return-to-go
 instead of the episode's total (Williams 1992; Sutton and Barto 2018, §13.3).
 
-Taught in chapter 4.3 (``notebooks/09_meta_rl.ipynb``).
+Taught in §4.3 (``notebooks/09_meta_rl.ipynb``).
 """
 
 from __future__ import annotations
 
 import torch
 from torch import Tensor
+
+from .. import checks
 
 __all__ = ["discounted_returns"]
 
@@ -19,7 +21,8 @@ def discounted_returns(rewards: Tensor, mask: Tensor | None = None, discount: fl
     """Return-to-go of every step, computed backwards in time.
 
     Args:
-        rewards: rewards along the last dimension (time).
+        rewards: rewards along the last dimension (time); integer rewards are converted to the default
+            float dtype.
         mask: 1.0 for steps that happened, 0.0 after an episode ended (default: all ones).
             Masked steps get return 0 and pass nothing back to earlier steps.
         discount: γ in ``[0, 1]`` (0.99 in the paper's code, rllab's default).
@@ -27,12 +30,17 @@ def discounted_returns(rewards: Tensor, mask: Tensor | None = None, discount: fl
     Shapes:
         rewards, mask: ``(..., horizon)`` → ``(..., horizon)``
     """
-    if not 0.0 <= discount <= 1.0:
-        raise ValueError(f"discount must be in [0, 1], got {discount!r}")
-    if mask is not None and mask.shape != rewards.shape:
-        raise ValueError(f"mask must have the shape of rewards {tuple(rewards.shape)}, got {tuple(mask.shape)}")
+    checks.probability("discount", discount)
+    checks.tensor("rewards", rewards)
     if rewards.dim() < 1:
         raise ValueError("rewards must have a time dimension, got a scalar")
+    if not rewards.dtype.is_floating_point:  # integer rewards: discounting needs fractions
+        rewards = rewards.to(torch.get_default_dtype())
+    if mask is not None:
+        checks.tensor("mask", mask)
+        if mask.shape != rewards.shape:
+            raise ValueError(f"mask must have the shape of rewards {tuple(rewards.shape)}, got {tuple(mask.shape)}")
+        mask = mask.to(rewards.dtype)
     rewards = rewards if mask is None else rewards * mask
     returns = torch.empty_like(rewards)
     running = torch.zeros_like(rewards[..., 0])

@@ -5,7 +5,7 @@ Every trajectory of every task advances in the same tensor operation, so a batch
 reach their goal early stay in the tensors (the arrays keep a fixed length ``horizon``) but their
 later steps have ``mask = 0`` and count nowhere: not in returns, losses nor baseline fits.
 
-Taught in chapter 4.3 (``notebooks/09_meta_rl.ipynb``).
+Taught in §4.3 (``notebooks/09_meta_rl.ipynb``).
 """
 
 from __future__ import annotations

@@ -1,10 +1,11 @@
 """Siamese networks for one-shot recognition (Koch, Zemel & Salakhutdinov, 2015).
 
-Two inputs pass through the same encoder; a learned weighting of the component-wise L1 distance
-of their embeddings, squashed by a sigmoid, is the probability that both show the same class
-(Koch et al., eq. 1: ``p = sigmoid(sum_j alpha_j |h1_j - h2_j| + b)``). Trained on *verification*
-(same / different pairs), it becomes a one-shot classifier by labelling a query with the class of
-the best-matching support example. Chapter 3.1 explains it, chapter 4.2 benchmarks it.
+Two inputs pass through the same encoder; a learned weighting of the component-wise L1 distance of
+their embeddings, squashed by a sigmoid, is the probability that both show the same class (Koch et
+al., eq. 1: ``p = sigmoid(sum_j alpha_j |h1_j - h2_j| + b)``). Trained on *verification* (same /
+different pairs), it becomes a one-shot classifier by labelling a query with the class of the
+best-matching support example. §3.1 (``notebooks/03_metric_learning.ipynb``) explains it, §4.2
+(``notebooks/08_few_shot.ipynb``) benchmarks it.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from .. import checks
 from ..tasks import Task
 from .base import EpisodicLearner, check_support, class_mask
 
@@ -55,8 +57,7 @@ class SiameseNetwork(EpisodicLearner):
 
     def __init__(self, encoder: nn.Module, embedding_dim: int) -> None:
         super().__init__(encoder)
-        if not isinstance(embedding_dim, int) or embedding_dim < 1:
-            raise ValueError(f"embedding_dim must be an int >= 1, got {embedding_dim!r}")
+        checks.positive_int("embedding_dim", embedding_dim)
         self.head = nn.Linear(embedding_dim, 1)
 
     def pair_logits(self, z1: Tensor, z2: Tensor) -> Tensor:

@@ -1,11 +1,12 @@
 """Learning each task on its own: the "traditional" learner that meta-learning is compared with.
 
-Chapter 2 contrasts three ways to meet a new task: train a network from scratch on the task's few
-examples, fine-tune a network pretrained on all tasks jointly, or fine-tune a MAML initialisation.
-The last two start from learned weights; all three then run ordinary gradient descent on the
-support set. :func:`fit_each_task` runs that per-task training for many tasks at once, one
-independent copy of the weights per task, with ``torch.func.vmap``: a few hundred small networks
-trained in one loop instead of a few hundred loops. Chapter 5 uses it for per-user models.
+§2 (``notebooks/02_core_concepts.ipynb``) contrasts three ways to meet a new task: train a network
+from scratch on the task's few examples, fine-tune a network pretrained on all tasks jointly, or
+fine-tune a MAML initialisation. The last two start from learned weights; all three then run
+ordinary gradient descent on the support set. :func:`fit_each_task` runs that per-task training for
+many tasks at once, one independent copy of the weights per task, with ``torch.func.vmap``: a few
+hundred small networks trained in one loop instead of a few hundred loops. §5
+(``notebooks/10_applications.ipynb``) uses it for per-user models.
 
 Because every task's loss depends only on its own copy of the weights, the gradient of the summed
 loss with respect to copy ``i`` is the gradient of task ``i``'s loss, and Adam and SGD update every
@@ -22,8 +23,9 @@ from torch import Tensor, nn
 from torch.func import functional_call, vmap
 from tqdm.auto import tqdm
 
-from .maml import LossFn, _check_lr, _check_positive_int, check_tasks
-from .tasks import Task, stack_tasks
+from .. import checks
+from ..tasks import LossFn, Task, stack_tasks
+from .fast_weights import call_per_task
 
 __all__ = ["OPTIMIZERS", "fit_each_task", "predict_each_task"]
 
@@ -34,7 +36,7 @@ def fit_each_task(
     model: nn.Module,
     loss_fn: LossFn,
     tasks: Sequence[Task],
-    steps: int,
+    num_steps: int,
     lr: float,
     optimizer: str = "adam",
     params: dict[str, Tensor] | None = None,
@@ -46,7 +48,7 @@ def fit_each_task(
         model: the architecture (its own weights are not changed).
         loss_fn: ``loss_fn(prediction, target) -> scalar``, applied to one task at a time.
         tasks: tasks of identical shapes (only the support sets are used).
-        steps: optimiser steps per task (full batch: all ``k_support`` examples each step).
+        num_steps: optimiser steps per task (full batch: all ``k_support`` examples each step).
         lr: the optimiser's learning rate.
         optimizer: ``"adam"`` (``torch.optim.Adam`` defaults otherwise) or ``"sgd"`` (plain
             gradient descent, the update of :meth:`metalearn_lite.MAML.adapt`).
@@ -59,19 +61,25 @@ def fit_each_task(
         them with :func:`predict_each_task`.
 
     Raises:
-        ValueError: bad ``steps``, ``lr`` or ``optimizer``, tasks of different shapes, or a
-            non-finite loss (naming the task and the step).
+        TypeError, ValueError: a bad argument, or tasks of different shapes.
+        NonFiniteLossError: a non-finite loss (naming the task and the step), before that step.
 
     Shapes:
         tasks: ``x_support`` ``(k_support, *input_shape)`` each; returned values ``(n_tasks, *param_shape)``.
     """
-    tasks = check_tasks(tasks)
-    steps = _check_positive_int("steps", steps)
-    lr = _check_lr("lr", lr)
-    if optimizer not in OPTIMIZERS:
-        raise ValueError(f"optimizer must be one of {OPTIMIZERS}, got {optimizer!r}")
+    checks.module("model", model)
+    checks.callable_("loss_fn", loss_fn)
+    tasks = checks.check_tasks(tasks)
+    num_steps = checks.positive_int("num_steps", num_steps)
+    lr = checks.positive_number("lr", lr)
+    checks.one_of("optimizer", optimizer, OPTIMIZERS)
     batch = stack_tasks(tasks)
-    start = dict(model.named_parameters()) if params is None else params
+    checks.matches_model("x_support", batch.x_support, model)
+    own = dict(model.named_parameters())
+    start = own if params is None else params
+    if not isinstance(start, dict) or set(start) != set(own):
+        got = sorted(start) if isinstance(start, dict) else type(start).__name__
+        raise ValueError(f"params must have exactly the model's parameter names {sorted(own)}, got {got}")
     n_tasks = len(tasks)
     copies = {k: v.detach().unsqueeze(0).repeat(n_tasks, *([1] * v.dim())).requires_grad_()
               for k, v in start.items()}  # each (n_tasks, *param_shape)
@@ -83,13 +91,10 @@ def fit_each_task(
 
     batched_loss = vmap(support_loss)
     with torch.enable_grad():
-        for step in tqdm(range(steps), desc=f"{optimizer} on {n_tasks} tasks", disable=not progress, mininterval=1.0):
+        for step in tqdm(range(num_steps), desc=f"{optimizer} on {n_tasks} tasks", disable=not progress,
+                         mininterval=1.0):
             losses = batched_loss(copies, batch.x_support, batch.y_support)  # (n_tasks,)
-            bad = (~torch.isfinite(losses.detach())).nonzero().flatten()
-            if len(bad):
-                task = int(bad[0])
-                raise ValueError(f"the support loss of task {task} at step {step} is {losses[task].item()}; "
-                                 "lower lr or check the task's data")
+            checks.raise_if_non_finite(losses, "support loss", step=step)
             opt.zero_grad(set_to_none=True)
             losses.sum().backward()
             opt.step()
@@ -106,8 +111,5 @@ def predict_each_task(model: nn.Module, params: dict[str, Tensor], x: Tensor) ->
         params: values ``(n_tasks, *param_shape)``;
         x: ``(n_tasks, n, *input_shape)`` -> ``(n_tasks, n, *output_shape)``.
     """
-    n_tasks = {v.shape[0] for v in params.values()}
-    if len(n_tasks) != 1 or x.dim() == 0 or x.shape[0] not in n_tasks:
-        raise ValueError(f"x must have one leading row per task ({sorted(n_tasks)}), got shape {tuple(x.shape)}")
     with torch.no_grad():
-        return vmap(lambda weights, inputs: functional_call(model, weights, (inputs,)))(params, x)
+        return call_per_task(model, params, x)

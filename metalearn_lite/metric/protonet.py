@@ -4,7 +4,7 @@ Each class is represented by its *prototype*, the mean embedding of its support 
 gets the softmax over negative squared Euclidean distances to the prototypes (Snell et al., eq. 1
 and 2). With squared Euclidean distance the classifier is linear in the query embedding, and it
 is the Bayes classifier of a mixture of equal-variance Gaussians, one per class (their §2.3).
-Chapter 3.1 derives it, chapter 4.2 benchmarks it.
+§3.1 (``notebooks/03_metric_learning.ipynb``) derives it, §4.2 (``notebooks/08_few_shot.ipynb``) benchmarks it.
 """
 
 from __future__ import annotations

@@ -11,13 +11,15 @@ authors' rllab code predicted with the fit of the *previous* batch and refitted 
 the fit uses the batch it is applied to, which keeps the function stateless at the price of a
 small bias (of the order of features / samples, 8 / 2000 for 20 episodes of 100 steps).
 
-Taught in chapter 4.3 (``notebooks/09_meta_rl.ipynb``).
+Taught in §4.3 (``notebooks/09_meta_rl.ipynb``).
 """
 
 from __future__ import annotations
 
 import torch
 from torch import Tensor
+
+from .. import checks
 
 __all__ = ["baseline_features", "linear_feature_baseline"]
 
@@ -55,8 +57,7 @@ def linear_feature_baseline(states: Tensor, returns: Tensor, mask: Tensor, reg: 
     if returns.shape != states.shape[:-1] or mask.shape != returns.shape:
         raise ValueError(f"returns and mask must be {tuple(states.shape[:-1])}, "
                          f"got {tuple(returns.shape)} and {tuple(mask.shape)}")
-    if not reg > 0:
-        raise ValueError(f"reg must be > 0, got {reg!r}")
+    checks.positive_number("reg", reg)
     n_tasks = states.shape[0]
     features = baseline_features(states).double() * mask.double()[..., None]  # zero rows for masked steps
     phi = features.reshape(n_tasks, -1, features.shape[-1])  # (n_tasks, n_traj * horizon, F)

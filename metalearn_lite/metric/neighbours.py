@@ -1,8 +1,9 @@
 """Nearest-neighbour classification in a fixed space: the baseline every metric learner must beat.
 
-With the identity (flattening) encoder this is the pixel nearest neighbour of chapter 1; a query
-gets the class of its closest support example in Euclidean distance. Chapter 4.2 uses it as the
-first row of its comparison table.
+With the identity (flattening) encoder this is the pixel nearest neighbour of §1
+(``notebooks/01_introduction.ipynb``); a query gets the class of its closest support example in
+Euclidean distance. §4.2 (``notebooks/08_few_shot.ipynb``) uses it as the first row of its
+comparison table.
 """
 
 from __future__ import annotations

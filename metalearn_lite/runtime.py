@@ -1,7 +1,8 @@
-"""Reproducibility and device helpers used by every chapter, and one shared argument check.
+"""Reproducibility and device: the two calls every chapter starts with.
 
 The book's notebooks start with ``seed_everything(0)`` and ``default_device()`` so that a run on a
-laptop CPU gives the numbers quoted in the text, and a Colab GPU is used when there is one.
+laptop CPU gives the numbers the text shows, and a Colab GPU is used when there is one. Introduced
+in §1 (``notebooks/01_introduction.ipynb``).
 """
 
 from __future__ import annotations
@@ -12,17 +13,9 @@ import random
 import numpy as np
 import torch
 
-__all__ = ["seed_everything", "default_device", "check_positive_ints"]
+from . import checks
 
-
-def check_positive_ints(**values: object) -> None:
-    """Raise ``ValueError`` naming the first argument that is not an int >= 1 (bools are refused).
-
-    Example: ``check_positive_ints(n_way=n_way, k_shot=k_shot)``.
-    """
-    for name, value in values.items():
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise ValueError(f"{name} must be a positive int, got {value!r}")
+__all__ = ["seed_everything", "default_device"]
 
 
 def seed_everything(seed: int) -> torch.Generator:
@@ -38,8 +31,7 @@ def seed_everything(seed: int) -> torch.Generator:
     Returns:
         A CPU ``torch.Generator`` seeded with ``seed``.
     """
-    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
-        raise ValueError(f"seed must be a non-negative int, got {seed!r}")
+    checks.non_negative_int("seed", seed)
     random.seed(seed)
     np.random.seed(seed % 2**32)  # noqa: NPY002 (seeding the legacy global state is the point)
     torch.manual_seed(seed)

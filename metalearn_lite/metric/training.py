@@ -1,9 +1,10 @@
 """Episodic training: the loop that turns a metric learner into a few-shot learner.
 
 Vinyals et al. (2016) made the point that "test and train conditions must match": train on
-episodes shaped like the test tasks. :func:`train_episodes` does exactly that for any model with a
-``loss(task)`` method (every learner of :mod:`metalearn_lite.fewshot`). Chapters 3.1 and 4.2 call
-it; the Omniglot benchmark calls it with a learning-rate schedule.
+episodes shaped like the test tasks. :func:`train_metric_learner` does exactly that for any model with a
+``loss(task)`` method (every learner of :mod:`metalearn_lite.metric`). §3.1
+(``notebooks/03_metric_learning.ipynb``) and §4.2 (``notebooks/08_few_shot.ipynb``) call it; the Omniglot
+benchmark calls it with a learning-rate schedule.
 """
 
 from __future__ import annotations
@@ -14,12 +15,14 @@ import torch
 from torch import nn
 from tqdm.auto import tqdm
 
+from .. import checks
 from ..tasks import Task
+from ..training import optimizer_step
 
-__all__ = ["train_episodes"]
+__all__ = ["train_metric_learner"]
 
 
-def train_episodes(
+def train_metric_learner(
     learner: nn.Module,
     episodes: Iterable[Task],
     num_steps: int,
@@ -34,7 +37,7 @@ def train_episodes(
 
     Args:
         learner: a module with ``loss(task) -> scalar``, e.g. a
-            :class:`~metalearn_lite.fewshot.PrototypicalNetwork`.
+            :class:`~metalearn_lite.metric.PrototypicalNetwork`.
         episodes: an (infinite) iterable of tasks, e.g. an
             :class:`~metalearn_lite.data.EpisodeSampler`.
         num_steps: number of episodes (= optimiser steps).
@@ -47,9 +50,11 @@ def train_episodes(
 
     Returns:
         ``{"loss": [...]}``, the training loss of every step.
+
+    Raises:
+        NonFiniteLossError: a non-finite loss, before its optimiser step (the weights stay as they were).
     """
-    if not isinstance(num_steps, int) or num_steps < 1:
-        raise ValueError(f"num_steps must be an int >= 1, got {num_steps!r}")
+    checks.positive_int("num_steps", num_steps)
     if not callable(getattr(learner, "loss", None)):
         raise TypeError(f"learner must have a loss(task) method, got {type(learner).__name__}")
     if device is None:
@@ -58,7 +63,7 @@ def train_episodes(
     learner.train()
     history: dict[str, list[float]] = {"loss": []}
     iterator = iter(episodes)
-    for _ in tqdm(range(num_steps), disable=not progress, desc=type(learner).__name__):
+    for step in tqdm(range(num_steps), disable=not progress, desc=type(learner).__name__):
         try:
             task = next(iterator)
         except StopIteration:
@@ -66,10 +71,7 @@ def train_episodes(
         task = task.to(device)
         if transform is not None:
             task = transform(task)
-        loss = learner.loss(task)
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        optimizer.step()
+        loss = optimizer_step(optimizer, learner.loss(task), f"the episode loss at step {step}")
         if scheduler is not None:
             scheduler.step()
         history["loss"].append(loss.item())

@@ -1,11 +1,11 @@
 """Matching networks (Vinyals, Blundell, Lillicrap, Kavukcuoglu & Wierstra, 2016).
 
 A query's label distribution is an attention-weighted sum of the support labels,
-``P(y | x, S) = sum_i a(x, x_i) y_i`` with ``a`` the softmax over the cosine similarities of the
-embeddings (their eq. 1 and 2). Optionally the embeddings see the whole support set ("full
-context embeddings", FCE, their §2.1.2): a bidirectional LSTM re-embeds the support set and an
-attention LSTM re-embeds each query while reading the support set. Chapter 3.1 explains the rule,
-chapter 4.2 benchmarks it.
+``P(y | x, S) = sum_i a(x, x_i) y_i`` with ``a`` the softmax over the cosine similarities of the embeddings (their
+eq. 1 and 2). Optionally the embeddings see the whole support set ("full context embeddings", FCE,
+their §2.1.2): a bidirectional LSTM re-embeds the support set and an attention LSTM re-embeds each
+query while reading the support set. §3.1 (``notebooks/03_metric_learning.ipynb``) explains the
+rule, §4.2 (``notebooks/08_few_shot.ipynb``) benchmarks it.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from .. import checks
 from .base import EpisodicLearner, check_support, class_mask
 
 __all__ = ["MatchingNetwork", "matching_log_probs"]
@@ -48,8 +49,7 @@ class FullContextEmbedding(nn.Module):
 
     def __init__(self, dim: int, processing_steps: int = 5) -> None:
         super().__init__()
-        if processing_steps < 1:
-            raise ValueError(f"processing_steps must be >= 1, got {processing_steps}")
+        checks.positive_ints(dim=dim, processing_steps=processing_steps)
         self.support_lstm = nn.LSTM(dim, dim, bidirectional=True, batch_first=True)
         self.query_cell = nn.LSTMCell(2 * dim, dim)
         self.processing_steps = processing_steps
@@ -84,8 +84,8 @@ class MatchingNetwork(EpisodicLearner):
         self, encoder: nn.Module, fce: bool = False, embedding_dim: int | None = None, processing_steps: int = 5
     ) -> None:
         super().__init__(encoder)
-        if fce and (embedding_dim is None or embedding_dim < 1):
-            raise ValueError(f"fce=True needs embedding_dim, the encoder's output size; got {embedding_dim!r}")
+        if checks.boolean("fce", fce) and embedding_dim is None:
+            raise ValueError("fce=True needs embedding_dim, the encoder's output size; got None")
         self.fce = FullContextEmbedding(embedding_dim, processing_steps) if fce else None
 
     def logits_from_embeddings(self, z_support: Tensor, y_support: Tensor, z_query: Tensor) -> Tensor:

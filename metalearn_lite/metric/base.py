@@ -5,7 +5,7 @@ examples with one network and labels each query by comparing embeddings; the com
 what distinguishes Siamese (Koch et al., 2015), Matching (Vinyals et al., 2016) and Prototypical
 (Snell et al., 2017) networks. Each learner therefore only implements
 :meth:`EpisodicLearner.logits_from_embeddings`; training and prediction follow from it. Chapter
-3.1 explains the idea, chapter 4.2 compares the learners.
+3.1 explains the idea, §4.2 (``notebooks/08_few_shot.ipynb``) compares the learners.
 """
 
 from __future__ import annotations
@@ -85,7 +85,7 @@ class EpisodicLearner(nn.Module):
         return self(task.x_support, task.y_support, task.x_query).argmax(dim=1)
 
     def predict_embedded(self, task: Task) -> Tensor:
-        """Like :meth:`predict` for a task whose ``x_*`` already are embeddings (see chapter 4.2).
+        """Like :meth:`predict` for a task whose ``x_*`` already are embeddings.
 
         Embedding a whole test set once and sampling episodes of embeddings is exact for every
         learner here, because none adapts its encoder to the task.

@@ -4,8 +4,7 @@ from torch import nn
 
 import metalearn_lite as mll
 from metalearn_lite.data import EpisodeSampler
-from metalearn_lite.fewshot import (
-    ConvEncoder,
+from metalearn_lite.metric import (
     MatchingNetwork,
     NearestNeighbour,
     PrototypicalNetwork,
@@ -15,9 +14,10 @@ from metalearn_lite.fewshot import (
     nearest_neighbour_logits,
     prototypes,
     prototypical_logits,
-    train_episodes,
+    train_metric_learner,
     verification_loss,
 )
+from metalearn_lite.nets import ConvEncoder
 
 
 @pytest.fixture(autouse=True)
@@ -193,7 +193,7 @@ def test_conv_encoder_shapes():
         encoder(torch.zeros(2, 28, 28))
 
 
-def test_train_episodes_learns_to_ignore_a_noise_feature(generator):
+def test_train_metric_learner_learns_to_ignore_a_noise_feature(generator):
     # 40 classes on a line (feature 1) plus a loud feature 0 that carries no class information:
     # in the raw space the noise dominates distances; ProtoNet's linear encoder must learn to drop it
     y = torch.arange(40).repeat_interleave(20)
@@ -203,34 +203,34 @@ def test_train_episodes_learns_to_ignore_a_noise_feature(generator):
     model = PrototypicalNetwork(nn.Linear(2, 2))
     sampler = EpisodeSampler(x, y, 5, 1, 5, generator=generator)
     before = mll.evaluate_episodes(model.predict, sampler, 200).mean
-    history = train_episodes(model, sampler, 200, lr=1e-2, progress=False)
+    history = train_metric_learner(model, sampler, 200, lr=1e-2, progress=False)
     after = mll.evaluate_episodes(model.predict, sampler, 200).mean
     assert len(history["loss"]) == 200 and not model.training
     assert before < 0.6 and after > 0.9, (before, after)
 
 
-def test_train_episodes_rejects():
+def test_train_metric_learner_rejects():
     model = PrototypicalNetwork(nn.Linear(2, 2))
     with pytest.raises(ValueError, match="num_steps"):
-        train_episodes(model, [], 0)
+        train_metric_learner(model, [], 0)
     with pytest.raises(TypeError, match="loss"):
-        train_episodes(nn.Linear(2, 2), [], 1)
+        train_metric_learner(nn.Linear(2, 2), [], 1)
     task = mll.Task(torch.zeros(2, 2), torch.tensor([0, 1]), torch.zeros(2, 2), torch.tensor([0, 1]))
     with pytest.raises(ValueError, match="ran out after 1 of 2"):
-        train_episodes(model, [task], 2, progress=False)
+        train_metric_learner(model, [task], 2, progress=False)
 
 
 def test_evaluate_embedded_sees_the_same_episodes_as_image_evaluation(generator):
     model = PrototypicalNetwork(ConvEncoder(hidden_channels=8))
     x = torch.rand(40, 1, 28, 28, generator=generator)
     y = torch.arange(8).repeat_interleave(5)
-    fast = mll.fewshot.evaluate_embedded(model, x, y, 4, 1, n_query=2, num_episodes=20, seed=5)
+    fast = mll.metric.evaluate_embedded(model, x, y, 4, 1, n_query=2, num_episodes=20, seed=5)
     model.eval()
     slow = mll.evaluate_episodes(
         model.predict, EpisodeSampler(x, y, 4, 1, 2, generator=torch.Generator().manual_seed(5)), 20)
     assert fast.episodes == 20 and abs(fast.mean - slow.mean) < 1e-6
     assert model.training is False  # left as it was
-    pixel = mll.fewshot.evaluate_embedded(NearestNeighbour(), x, y, 4, 1, n_query=2, num_episodes=5)
+    pixel = mll.metric.evaluate_embedded(NearestNeighbour(), x, y, 4, 1, n_query=2, num_episodes=5)
     assert 0 <= pixel.mean <= 1
-    z = mll.fewshot.embed_all(model.encoder, x, batch_size=7)
+    z = mll.metric.embed_all(model.encoder, x, batch_size=7)
     assert torch.allclose(z, model.encoder(x), atol=1e-5)

@@ -8,8 +8,8 @@ import torch.nn.functional as F
 from torch.func import functional_call
 
 from metalearn_lite import MAML
-from metalearn_lite.baselines import fit_each_task, predict_each_task
 from metalearn_lite.data import sinusoid
+from metalearn_lite.gradient.finetune import fit_each_task, predict_each_task
 from metalearn_lite.nets import MLP
 
 
@@ -17,7 +17,7 @@ from metalearn_lite.nets import MLP
 def model_and_tasks():
     torch.manual_seed(0)
     model = MLP(hidden=(6, 5)).double()
-    tasks = sinusoid.sample_tasks(4, 5, k_query=7, generator=torch.Generator().manual_seed(1), dtype=torch.float64)
+    tasks = sinusoid.sample_tasks(4, 5, n_query=7, generator=torch.Generator().manual_seed(1), dtype=torch.float64)
     return model, tasks
 
 
@@ -38,7 +38,7 @@ def loop_reference(model, tasks, steps, lr, optimizer):
 @pytest.mark.parametrize("optimizer", ["adam", "sgd"])
 def test_batched_training_equals_a_loop_over_tasks(model_and_tasks, optimizer):
     model, tasks = model_and_tasks
-    batched = fit_each_task(model, F.mse_loss, tasks, steps=6, lr=0.02, optimizer=optimizer)
+    batched = fit_each_task(model, F.mse_loss, tasks, num_steps=6, lr=0.02, optimizer=optimizer)
     for i, reference in enumerate(loop_reference(model, tasks, 6, 0.02, optimizer)):
         for name, value in reference.items():
             torch.testing.assert_close(batched[name][i], value, rtol=1e-10, atol=1e-12)
@@ -48,7 +48,7 @@ def test_batched_training_equals_a_loop_over_tasks(model_and_tasks, optimizer):
 def test_sgd_from_given_weights_equals_maml_adapt(model_and_tasks):
     model, tasks = model_and_tasks
     start = {k: v.detach() + 0.1 for k, v in model.named_parameters()}
-    batched = fit_each_task(model, F.mse_loss, tasks, steps=3, lr=0.05, optimizer="sgd", params=start)
+    batched = fit_each_task(model, F.mse_loss, tasks, num_steps=3, lr=0.05, optimizer="sgd", params=start)
     maml = MAML(model, F.mse_loss, inner_lr=0.05, inner_steps=3)
     with torch.no_grad():
         for i, task in enumerate(tasks):
@@ -59,7 +59,7 @@ def test_sgd_from_given_weights_equals_maml_adapt(model_and_tasks):
 
 def test_predict_each_task_applies_each_tasks_weights(model_and_tasks):
     model, tasks = model_and_tasks
-    weights = fit_each_task(model, F.mse_loss, tasks, steps=2, lr=0.01)
+    weights = fit_each_task(model, F.mse_loss, tasks, num_steps=2, lr=0.01)
     x_query = torch.stack([t.x_query for t in tasks])  # (4, 7, 1)
     predictions = predict_each_task(model, weights, x_query)
     assert predictions.shape == (4, 7, 1)
@@ -71,18 +71,18 @@ def test_predict_each_task_applies_each_tasks_weights(model_and_tasks):
 def test_bad_arguments_raise(model_and_tasks):
     model, tasks = model_and_tasks
     with pytest.raises(ValueError, match="steps"):
-        fit_each_task(model, F.mse_loss, tasks, steps=0, lr=0.1)
+        fit_each_task(model, F.mse_loss, tasks, num_steps=0, lr=0.1)
     with pytest.raises(ValueError, match="lr"):
-        fit_each_task(model, F.mse_loss, tasks, steps=1, lr=-1.0)
+        fit_each_task(model, F.mse_loss, tasks, num_steps=1, lr=-1.0)
     with pytest.raises(ValueError, match="optimizer"):
-        fit_each_task(model, F.mse_loss, tasks, steps=1, lr=0.1, optimizer="lbfgs")
+        fit_each_task(model, F.mse_loss, tasks, num_steps=1, lr=0.1, optimizer="lbfgs")
     with pytest.raises(ValueError, match="empty"):
-        fit_each_task(model, F.mse_loss, [], steps=1, lr=0.1)
+        fit_each_task(model, F.mse_loss, [], num_steps=1, lr=0.1)
     mixed = [*tasks[:2], *sinusoid.sample_tasks(1, 3, generator=torch.Generator().manual_seed(0), dtype=torch.float64)]
     with pytest.raises(ValueError, match="different shapes"):
-        fit_each_task(model, F.mse_loss, mixed, steps=1, lr=0.1)
+        fit_each_task(model, F.mse_loss, mixed, num_steps=1, lr=0.1)
     with pytest.raises(ValueError, match=r"task \d+ at step \d+ is inf"):
-        fit_each_task(model, F.mse_loss, tasks, steps=50, lr=1e6, optimizer="sgd")
-    weights = fit_each_task(model, F.mse_loss, tasks, steps=1, lr=0.1)
-    with pytest.raises(ValueError, match="one leading row per task"):
+        fit_each_task(model, F.mse_loss, tasks, num_steps=50, lr=1e6, optimizer="sgd")
+    weights = fit_each_task(model, F.mse_loss, tasks, num_steps=1, lr=0.1)
+    with pytest.raises(ValueError, match="share a leading n_tasks dimension"):
         predict_each_task(model, weights, torch.zeros(3, 7, 1, dtype=torch.float64))

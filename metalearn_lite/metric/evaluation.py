@@ -5,7 +5,7 @@ every episode. :func:`evaluate_embedded` therefore embeds the whole test set onc
 episodes on embeddings, hundreds of times faster than embedding each episode. The episodes depend
 only on the labels and the seed, so a learner that must see images (MAML, say) evaluated with
 ``EpisodeSampler(images, labels, ..., generator=torch.Generator().manual_seed(seed))`` is judged on
-exactly the same episodes. Chapter 4.2 and ``benchmarks/omniglot_fewshot.py`` use both.
+exactly the same episodes. §4.2 (``notebooks/08_few_shot.ipynb``) and ``benchmarks/omniglot_fewshot.py`` use both.
 """
 
 from __future__ import annotations
@@ -40,16 +40,8 @@ def embed_all(encoder: nn.Module, images: Tensor, batch_size: int = 1024) -> Ten
     return torch.cat(parts)
 
 
-def evaluate_embedded(
-    learner: EpisodicLearner,
-    images: Tensor,
-    labels: Tensor,
-    n_way: int,
-    k_shot: int,
-    n_query: int = 5,
-    num_episodes: int = 600,
-    seed: int = 0,
-) -> Accuracy:
+def evaluate_embedded(learner: EpisodicLearner, images: Tensor, labels: Tensor, n_way: int, k_shot: int,
+                      n_query: int = 5, num_episodes: int = 600, seed: int = 0) -> Accuracy:
     """Mean accuracy and 95 % interval of ``learner`` over seeded N-way K-shot episodes.
 
     Args:
