@@ -24,7 +24,8 @@ the section (§) and notebook that teach it. The parts of the package mirror the
 
 Shared by every part: ``checks`` (argument checks), ``tasks`` (the ``Task`` type), ``nets``,
 ``training`` (the guarded optimiser step, the meta-training loop), ``evaluation``, ``plotting``,
-``reduction`` and ``runtime`` (seeds and devices). ``course`` holds the instructor tools
+``reduction``, ``runtime`` (seeds and devices), ``book`` (numbers glued into the prose) and ``results``
+(benchmark results files with their provenance). ``course`` holds the instructor tools
 (``python -m metalearn_lite.course``). Submodules load on first use, so ``import metalearn_lite``
 does not import matplotlib, PIL or urllib.
 """
@@ -38,16 +39,16 @@ __version__ = "0.1.0"
 
 __all__ = [
     "ANIL", "Accuracy", "CAVIA", "MAML", "MatchingNetwork", "MetaGAN", "PrototypicalNetwork", "Reptile",
-    "SiameseNetwork", "Task", "adversarial", "checks", "data", "default_device", "evaluate_episodes", "evaluation",
-    "gradient", "mean_ci", "memory", "metric", "nets", "plotting", "reduction", "rl", "runtime", "seed_everything",
-    "stack_tasks", "tasks", "training",
+    "SiameseNetwork", "Task", "adversarial", "book", "checks", "data", "default_device", "evaluate_episodes",
+    "evaluation", "glue", "gradient", "mean_ci", "memory", "metric", "nets", "plotting", "reduction", "results", "rl",
+    "runtime", "seed_everything", "stack_tasks", "tasks", "training",
 ]
 # public class or function -> the submodule that defines it; every other name of __all__ is a submodule
 _EXPORTS = {
     "ANIL": "gradient", "Accuracy": "evaluation", "CAVIA": "gradient", "MAML": "gradient",
     "MatchingNetwork": "metric", "MetaGAN": "adversarial", "PrototypicalNetwork": "metric", "Reptile": "gradient",
     "SiameseNetwork": "metric", "Task": "tasks", "default_device": "runtime", "evaluate_episodes": "evaluation",
-    "mean_ci": "evaluation", "seed_everything": "runtime", "stack_tasks": "tasks",
+    "glue": "book", "mean_ci": "evaluation", "seed_everything": "runtime", "stack_tasks": "tasks",
 }
 
 if TYPE_CHECKING:

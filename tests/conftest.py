@@ -62,7 +62,7 @@ def tiny_chapter(tmp_path) -> Path:
         new_markdown_cell("# 99. A tiny chapter (小章节)\n\nRuns in about a second on two CPU cores; no GPU."),
         new_code_cell("numbers = [3, 1, 2]\nassert sorted(numbers) == [1, 2, 3]"),
         new_markdown_cell(
-            "## Exercises\n\n:::{exercise}\n:label: ex-99-mean\nWrite `mean(values)`.\n:::\n\n"
+            "## Exercises\n\n:::{exercise} ex-99-mean\n:label: ex-99-mean\n:nonumber:\nWrite `mean(values)`.\n:::\n\n"
             "```{solution-start} ex-99-mean\n:class: dropdown\n```"
         ),
         new_code_cell(
@@ -73,7 +73,7 @@ def tiny_chapter(tmp_path) -> Path:
         new_markdown_cell("Dividing the SECRET-PROSE total by the count is all.\n\n```{solution-end}\n```"),
         new_code_cell('assert mean(numbers) == 2, "the mean of 3, 1, 2 should be 2"', metadata={"tags": ["check"]}),
         new_markdown_cell(
-            ":::{exercise}\n:label: ex-99-norm\nWrite `norm(x)`.\n:::\n\n"
+            ":::{exercise} ex-99-norm\n:label: ex-99-norm\n:nonumber:\nWrite `norm(x)`.\n:::\n\n"
             "```{solution-start} ex-99-norm\n:class: dropdown\n```"
         ),
         new_code_cell(
@@ -85,7 +85,8 @@ def tiny_chapter(tmp_path) -> Path:
         new_code_cell('assert abs(norm([3, 4]) - 5) < 1e-12, "the norm of (3, 4) should be 5"',
                       metadata={"tags": ["check"]}),
         new_markdown_cell(
-            ":::{exercise}\n:label: ex-99-why\nWhy?\n:::\n\n:::{solution} ex-99-why\n:class: dropdown\n"
+            ":::{exercise} ex-99-why\n:label: ex-99-why\n:nonumber:\nWhy?\n:::\n\n"
+            ":::{solution} ex-99-why\n:class: dropdown\n"
             "Because of SECRET-PROSE.\n:::\n\n## References\n\nNone."
         ),
     ]

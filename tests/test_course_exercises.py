@@ -14,12 +14,12 @@ NOTEBOOKS = sorted((Path(__file__).resolve().parents[1] / "notebooks").glob("*.i
 
 def test_directives_find_labels_spans_and_nesting():
     text = (
-        "intro\n:::{exercise}\n:label: ex-01-a\nText with code:\n```python\nx = 1\n```\n:::\n"
+        "intro\n:::{exercise} ex-01-a\n:label: ex-01-a\n:nonumber:\nText with code:\n```python\nx = 1\n```\n:::\n"
         "::::{solution} ex-01-a\n:class: dropdown\n:::{note}\ninner\n:::\nend\n::::\ntail"
     )
     found = directives(text)
     assert [(d.name, d.argument, d.label) for d in found] == [
-        ("exercise", "", "ex-01-a"),
+        ("exercise", "ex-01-a", "ex-01-a"),
         ("solution", "ex-01-a", None),
     ]
     lines = text.splitlines()
@@ -89,6 +89,10 @@ def _duplicate_label(nb):
     nb.cells[6].source = nb.cells[6].source.replace(":label: ex-99-norm", ":label: ex-99-mean")
 
 
+def _numbered(nb):
+    nb.cells[6].source = nb.cells[6].source.replace(":::{exercise} ex-99-norm\n", ":::{exercise}\n")
+
+
 def _missing_label(nb):
     nb.cells[6].source = nb.cells[6].source.replace(":label: ex-99-norm\n", "")
 
@@ -102,7 +106,7 @@ def _orphan_check(nb):
 
 
 def _no_solution(nb):
-    nb.cells[10].source = ":::{exercise}\n:label: ex-99-why\nWhy?\n:::"
+    nb.cells[10].source = ":::{exercise} ex-99-why\n:label: ex-99-why\n:nonumber:\nWhy?\n:::"
 
 
 @pytest.mark.parametrize(
@@ -118,6 +122,7 @@ def _no_solution(nb):
         (_stray_end, "solution-end without a solution-start"),
         (_check_without_assert, "check cell without an assert"),
         (_duplicate_label, "used twice"),
+        (_numbered, "must show its label as its one name"),
         (_missing_label, "without a :label:"),
         (_solution_outside, "outside a solution-start/solution-end pair"),
         (_orphan_check, "follows no exercise's solution"),

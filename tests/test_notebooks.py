@@ -109,7 +109,8 @@ def _break_gpu_note(nb):
 
 def _break_exercise_count(nb):
     extra = "".join(
-        f":::{{exercise}}\n:label: ex-01-extra-{i}\nMore.\n:::\n\n:::{{solution}} ex-01-extra-{i}\nYes.\n:::\n\n"
+        f":::{{exercise}} ex-01-extra-{i}\n:label: ex-01-extra-{i}\n:nonumber:\nMore.\n:::\n\n"
+        f":::{{solution}} ex-01-extra-{i}\nYes.\n:::\n\n"
         for i in range(2)
     )
     nb.cells.insert(len(nb.cells) - 1, nbformat.v4.new_markdown_cell(extra))

@@ -54,7 +54,7 @@ def _imports(path: Path) -> list[str]:
 LAYERS = [
     {"tasks", "reduction"},
     {"checks"},
-    {"runtime", "nets", "evaluation", "training", "plotting", "data"},
+    {"runtime", "nets", "evaluation", "training", "plotting", "data", "book", "results"},
     {"gradient", "metric", "memory"},
     {"adversarial", "rl"},
     {"course"},

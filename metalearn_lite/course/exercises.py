@@ -5,8 +5,9 @@ Every chapter ends with exercises written with sphinx-exercise. A *prose* exerci
 exercise has its solution gated between two markdown directives, so that the book shows the code
 inside the collapsed solution and the notebook still runs it::
 
-    :::{exercise}                      (markdown)
-    :label: ex-01-class-means
+    :::{exercise} ex-01-class-means    (markdown; the label is also the title the book shows,
+    :label: ex-01-class-means           and :nonumber: drops the book-wide number, so a reader,
+    :nonumber:                          a student and the grader all see one name)
     ...
     :::
 
@@ -138,6 +139,9 @@ def _scan(nb) -> tuple[list[Exercise], list[str]]:
                     elif d.label in labels:
                         problems.append(f"{where}: exercise label {d.label!r} is used twice")
                     else:
+                        if d.argument != d.label or ":nonumber:" not in cell.source:
+                            problems.append(f"{where}: exercise {d.label!r} must show its label as its one name "
+                                            f"(':::{{exercise}} {d.label}' with ':nonumber:'), as the grader does")
                         labels[d.label] = {"label": d.label, "cell": index, "solution_cells": [], "check_cells": []}
                         last_solved = None
                 elif d.name == "solution" and known(d.argument, f"{where}: solution directive"):

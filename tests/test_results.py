@@ -1,0 +1,47 @@
+"""Benchmark results files: full provenance, tables well formed, and the README's tables rendered
+from them (``python -m metalearn_lite.results render benchmarks/README.md`` leaves it unchanged)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from metalearn_lite import results
+
+
+def test_every_results_file_carries_full_provenance(repo_root):
+    files = sorted((repo_root / "benchmarks" / "results").glob("*.json"))
+    assert files, "benchmarks/results holds the results the book quotes"
+    for path in files:
+        record = results.load(path.stem)
+        assert record["name"] == path.stem
+        provenance = record["provenance"]
+        assert provenance["command"].startswith("python benchmarks/"), path.name
+        assert len(provenance["commit"]) == 40 and provenance["cpu_seconds"] >= 0 and provenance["seeds"]
+
+
+def test_the_readme_tables_are_the_results_files(repo_root):
+    readme = repo_root / "benchmarks" / "README.md"
+    assert results.render(readme) == readme.read_text(encoding="utf-8"), (
+        "benchmarks/README.md differs from its results files: run "
+        "python -m metalearn_lite.results render benchmarks/README.md")
+
+
+def test_write_load_and_render(tmp_path):
+    run = results.Run(seeds=[0, 1])
+    table = {"columns": ["learner", "accuracy"], "rows": [["MAML", 0.987], ["ProtoNet", 0.981]], "caption": "Toy."}
+    path = run.write("toy", {"main": table}, values={"gap": 0.006}, directory=tmp_path)
+    record = results.load("toy", tmp_path)
+    assert set(results.REQUIRED) <= set(record["provenance"]) and record["values"] == {"gap": 0.006}
+    text = results.markdown_table(record, "main", formats={"accuracy": ".1%"})
+    assert "| MAML | 98.7% |" in text and "From `benchmarks/results/toy.json`" in text
+    broken = json.loads(path.read_text())
+    del broken["provenance"]["commit"]
+    (tmp_path / "bad.json").write_text(json.dumps(broken))
+    with pytest.raises(ValueError, match="lacks provenance fields"):
+        results.load("bad", tmp_path)
+    with pytest.raises(FileNotFoundError, match="run the benchmark"):
+        results.load("missing", tmp_path)
+    with pytest.raises(ValueError, match="every row must have 2 cells"):
+        run.write("toy", {"main": {"columns": ["a", "b"], "rows": [[1]]}}, directory=tmp_path)
