@@ -30,7 +30,7 @@ from .tasks import Task
 __all__ = [
     "NonFiniteLossError", "boolean", "callable_", "check_tasks", "finite_loss", "generator", "int_at_least",
     "labels", "matches_model", "module", "non_negative_int", "number", "one_of", "positive_int", "positive_ints",
-    "positive_number", "probability", "raise_if_non_finite", "support_set", "tensor",
+    "positive_number", "probability", "raise_if_non_finite", "sequences", "support_set", "tensor",
 ]
 
 
@@ -198,6 +198,15 @@ def matches_model(name: str, value: Tensor, model: nn.Module) -> None:
     if value.dtype.is_floating_point and value.dtype != reference.dtype:
         raise ValueError(f"{name} is {value.dtype} but the model's parameters are {reference.dtype}; "
                          f"convert one of them (x.to({reference.dtype}) or model.to({value.dtype}))")
+
+
+def sequences(name: str, value: object, model: nn.Module, input_size: int) -> Tensor:
+    """``value`` if it is a batch of sequences ``(B, T, input_size)`` with ``model``'s dtype and device."""
+    tensor(name, value)
+    matches_model(name, value, model)
+    if value.dim() != 3 or value.shape[-1] != input_size:
+        raise ValueError(f"{name} must have shape (B, T, {input_size}), got {tuple(value.shape)}")
+    return value
 
 
 def _examples(x_name: str, x: object, y_name: str, y: object) -> tuple[Tensor, Tensor]:

@@ -148,6 +148,7 @@ class ConvBlock(nn.Module):
         super().__init__()
         checks.positive_ints(in_channels=in_channels, out_channels=out_channels)
         checks.one_of("norm", norm, NORMS)
+        checks.one_of("norm_impl", norm_impl, _NORM_IMPLS)
         self.conv = nn.Conv2d(in_channels, out_channels, kernel_size=3, padding=1)
         self.norm = BatchStatNorm2d(out_channels, impl=norm_impl) if norm == "batch" else nn.BatchNorm2d(out_channels)
         self.ceil_mode = checks.boolean("ceil_mode", ceil_mode)

@@ -92,6 +92,7 @@ def plot_curves(
         smooth: plot the :func:`moving_average` over this many values instead of the raw curve (the
             y label should say so).
     """
+    checks.boolean("logy", logy)
     for name, values in curves.items():
         if smooth is not None:
             xs, ys = moving_average(values, smooth)

@@ -47,6 +47,9 @@ def stack_tasks(tasks: Sequence[Task]) -> Task:
     Raises:
         ValueError: when ``tasks`` is empty or the tasks' shapes differ.
     """
+    if isinstance(tasks, Task) or (isinstance(tasks, tuple) and len(tasks) == 4
+                                   and all(isinstance(t, Tensor) for t in tasks)):
+        raise TypeError("tasks must be a sequence of Task, got a single task; pass [task]")
     if len(tasks) == 0:
         raise ValueError("tasks must be a non-empty sequence of Task")
     for name, *fields in zip(Task._fields, *tasks, strict=True):

@@ -135,6 +135,7 @@ def meta_train(
     checks.callable_("step", step)
     checks.callable_("sample_tasks", sample_tasks)
     num_steps = checks.positive_int("num_steps", num_steps)
+    checks.boolean("progress", progress)
     checks.non_negative_int("eval_every", eval_every)
     history: dict[str, list[float]] = {"loss": [], "eval_iteration": [], "eval": []}
     bar = tqdm(range(1, num_steps + 1), desc=desc, disable=not progress, mininterval=1.0)

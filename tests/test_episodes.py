@@ -71,7 +71,7 @@ def test_bad_data(toy):
     x, y = toy
     with pytest.raises(ValueError, match="as many rows"):
         sample_episode(x[:-1], y, 2, 1, 1)
-    with pytest.raises(ValueError, match="integer tensor"):
+    with pytest.raises(TypeError, match="integer tensor"):
         sample_episode(x, y.float(), 2, 1, 1)
     with pytest.raises(TypeError, match="infinite"):
         len(EpisodeSampler(x, y, 2, 1, 1))

@@ -56,7 +56,7 @@ LAYERS = [
     {"checks"},
     {"runtime", "nets", "evaluation", "training", "plotting", "data", "book", "results"},
     {"gradient", "metric", "memory"},
-    {"adversarial", "rl"},
+    {"adversarial", "rl", "pretrained"},
     {"course"},
 ]
 

@@ -158,6 +158,7 @@ class MetaGAN(nn.Module):
             returns ``(n_query,)`` labels in ``[0, n_way - 1]``.
         """
         self._check([task])
+        checks.boolean("use_fakes", use_fakes)
         x, y = task.x_support, task.y_support
         if use_fakes:
             faked = self.with_fakes(task, rng)

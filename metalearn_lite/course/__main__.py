@@ -19,7 +19,7 @@ __all__ = ["main"]
 def _student(args: argparse.Namespace) -> int:
     from .student import write_student_versions
 
-    written = write_student_versions(args.src_dir, args.out_dir)
+    written = write_student_versions(args.src_dir, args.out_dir, force=args.force)
     for path in written:
         print(f"wrote {path}")
     print(f"{len(written)} student notebook(s) in {args.out_dir}")
@@ -52,6 +52,16 @@ def _check(args: argparse.Namespace) -> int:
     return 0 if all(r.ok for r in reports) else 1
 
 
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number of 1 or more, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number of 1 or more, got {text!r}")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m metalearn_lite.course",
@@ -62,6 +72,8 @@ def build_parser() -> argparse.ArgumentParser:
     student = commands.add_parser("student", help="write student versions of the notebooks of a folder")
     student.add_argument("src_dir", metavar="SRC_DIR", help="folder with the chapter notebooks (e.g. notebooks)")
     student.add_argument("out_dir", metavar="OUT_DIR", help="folder for the student versions (created)")
+    student.add_argument("--force", action="store_true",
+                         help="overwrite notebooks in OUT_DIR even when they hold solutions")
     student.set_defaults(run=_student)
 
     retarget = commands.add_parser("retarget", help="point the book's repository, badges and install cells at a fork")
@@ -72,8 +84,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     check = commands.add_parser("check", help="run notebooks and report each exercise's check")
     check.add_argument("notebooks", metavar="NOTEBOOK", nargs="+", type=Path, help="student notebook(s) to grade")
-    check.add_argument("--timeout", type=float, default=900, help="seconds per cell (default: 900)")
-    check.add_argument("--jobs", type=int, default=1, help="notebooks graded at once (default: 1)")
+    check.add_argument("--timeout", type=_positive_int, default=900, help="seconds per cell (default: 900)")
+    check.add_argument("--jobs", type=_positive_int, default=1, help="notebooks graded at once (default: 1)")
     check.add_argument("--json", action="store_true", help="print the reports as JSON")
     check.set_defaults(run=_check)
     return parser
@@ -87,7 +99,7 @@ def main(argv: list[str] | None = None) -> int:
     except ModuleNotFoundError as error:
         parser.exit(2, f"error: {error.name} is missing: pip install \"metalearn-lite[course]\"\n")
     except (ValueError, OSError) as error:
-        parser.exit(2, f"error: {error}\n")
+        parser.exit(2, "error: " + " ".join(str(error).split()) + "\n")
 
 
 if __name__ == "__main__":

@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["BookConfig", "COLAB_BADGE", "COLAB_BADGE_IMAGE", "SETUP_CELL_TAG"]
+__all__ = ["BookConfig", "COLAB_BADGE", "COLAB_BADGE_IMAGE", "SETUP_CELL_TAG", "branch_problem", "read_notebook"]
 
 COLAB_BADGE_IMAGE = "https://colab.research.google.com/assets/colab-badge.svg"
 # Any "Open in Colab" badge, whatever repository, branch or path it points at (what retarget rewrites).
@@ -20,7 +20,42 @@ COLAB_BADGE = re.compile(
     r"\(https://colab\.research\.google\.com/github/[^)\s]+\)"
 )
 SETUP_CELL_TAG = "remove-cell"
-_GITHUB = re.compile(r"^https://github\.com/(?P<owner>[\w.-]+)/(?P<repo>[\w.-]+?)(?:\.git)?/?$")
+# GitHub's rules: an owner is 1-39 letters, digits or single inner hyphens; a repository name is
+# letters, digits, '.', '-' and '_', and not '.' or '..'.
+_GITHUB = re.compile(r"^https://github\.com/(?P<owner>[A-Za-z0-9](?:-?[A-Za-z0-9]){0,38})/"
+                     r"(?P<repo>[A-Za-z0-9._-]{1,100}?)(?:\.git)?/?$")
+
+
+def branch_problem(branch: str) -> str | None:
+    """Why ``branch`` is not a usable branch or tag name, or None.
+
+    git's own rules (``git check-ref-format``: no ``..``, no ``@{``, no control characters, space,
+    ``~ ^ : ? * [ \\``, no component starting with ``.`` or ending with ``.lock``, no leading,
+    trailing or double ``/``, not ``@``), plus the characters that would break the Colab URL or
+    the quoted ``pip install`` line it is written into (``#``, quotes).
+    """
+    if not branch:
+        return "it is empty"
+    if any(ord(c) < 32 or ord(c) == 127 or c in " ~^:?*[\\#'\"" for c in branch):
+        return "it contains a space, a control character or one of ~ ^ : ? * [ \\ # ' \""
+    if ".." in branch or "@{" in branch or branch == "@":
+        return "it contains '..' or '@{', or is '@'"
+    parts = branch.split("/")
+    if any(not p or p.startswith(".") or p.endswith(".lock") for p in parts) or branch.endswith("."):
+        return "a '/'-separated part is empty, starts with '.', or ends with '.lock', or the name ends with '.'"
+    return None
+
+
+def read_notebook(path: str | Path):
+    """``nbformat.read`` of a notebook, with ``ValueError`` naming the file when it is not one."""
+    import json
+
+    import nbformat
+
+    try:
+        return nbformat.read(path, as_version=4)
+    except (json.JSONDecodeError, nbformat.ValidationError, KeyError, AttributeError, TypeError) as error:
+        raise ValueError(f"{path} is not a readable Jupyter notebook ({type(error).__name__}: {error})") from error
 
 
 @dataclass(frozen=True)
@@ -32,13 +67,14 @@ class BookConfig:
     path_to_book: str = ""
 
     def __post_init__(self) -> None:
-        if not _GITHUB.match(self.repo_url):
+        match = _GITHUB.match(self.repo_url)
+        if not match or match["repo"] in (".", ".."):
             raise ValueError(
-                f"repo_url must look like https://github.com/OWNER/REPO (Colab opens GitHub "
-                f"notebooks only), got {self.repo_url!r}"
+                f"repo_url must look like https://github.com/OWNER/REPO with GitHub's owner and repository "
+                f"name rules (Colab opens GitHub notebooks only), got {self.repo_url!r}"
             )
-        if not self.branch or any(c.isspace() for c in self.branch):
-            raise ValueError(f"branch must be a non-empty name without spaces, got {self.branch!r}")
+        if problem := branch_problem(self.branch):
+            raise ValueError(f"branch {self.branch!r} is not a valid branch or tag name: {problem}")
 
     @classmethod
     def load(cls, root: str | Path = ".") -> BookConfig:
@@ -46,8 +82,15 @@ class BookConfig:
         import yaml
 
         path = Path(root) / "_config.yml"
-        with open(path, encoding="utf-8") as f:
-            repository = (yaml.safe_load(f) or {}).get("repository") or {}
+        try:
+            with open(path, encoding="utf-8") as f:
+                data = yaml.safe_load(f) or {}
+        except yaml.YAMLError as error:
+            problem = str(error).replace("\n", " ")
+            raise ValueError(f"{path} is not valid YAML: {problem}") from error
+        if not isinstance(data, dict):
+            raise ValueError(f"{path} must hold a YAML mapping, got {type(data).__name__}")
+        repository = data.get("repository") or {}
         if "url" not in repository:
             raise ValueError(f"{path} has no repository.url")
         return cls(

@@ -18,6 +18,7 @@ import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from .config import read_notebook
 from .exercises import parse_exercises
 from .student import stub_source
 
@@ -152,14 +153,13 @@ def grade_notebook(path: str | Path, timeout: float = 900) -> Report:
     Raises:
         ValueError: when the notebook has no exercise graded by a check cell, or breaks the convention.
     """
-    import nbformat
 
     path = Path(path)
     if not path.is_file():
         raise ValueError(f"NOTEBOOK must be a notebook file, got {str(path)!r} (not found)")
     if timeout <= 0:
         raise ValueError(f"timeout must be positive seconds, got {timeout!r}")
-    nb = nbformat.read(path, as_version=4)
+    nb = read_notebook(path)
     try:
         exercises = parse_exercises(nb, student=True)
     except ValueError as error:

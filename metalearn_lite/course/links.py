@@ -20,7 +20,7 @@ import re
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from .config import COLAB_BADGE_IMAGE, BookConfig
+from .config import COLAB_BADGE_IMAGE, BookConfig, read_notebook
 
 __all__ = ["REGISTRY", "find_urls", "link_problems", "load_registry", "url_problems"]
 
@@ -70,7 +70,6 @@ def find_urls(root: str | Path = ".") -> dict[str, list[str]]:
 
     DOIs from ``references.bib`` appear as ``https://doi.org/<doi>``.
     """
-    import nbformat
 
     root = Path(root)
     found: dict[str, list[str]] = {}
@@ -82,7 +81,7 @@ def find_urls(root: str | Path = ".") -> dict[str, list[str]]:
         for url in _markdown_urls(path.read_text(encoding="utf-8")):
             add(url, path.relative_to(root).as_posix())
     for path in sorted((root / "notebooks").glob("*.ipynb")):
-        nb = nbformat.read(path, as_version=4)
+        nb = read_notebook(path)
         for index, cell in enumerate(nb.cells):
             if cell.cell_type == "markdown":
                 for url in _markdown_urls(cell.source):

@@ -20,7 +20,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .config import COLAB_BADGE, SETUP_CELL_TAG, BookConfig
+from .config import COLAB_BADGE, SETUP_CELL_TAG, BookConfig, read_notebook
 
 __all__ = ["RetargetResult", "retarget", "set_repository"]
 
@@ -99,7 +99,7 @@ def retarget(root: str | Path, repo_url: str, branch: str | None = None) -> Reta
     if new_text != text:
         updates[config_path] = new_text
     for path in sorted((root / "notebooks").glob("*.ipynb")):
-        nb = nbformat.read(path, as_version=4)
+        nb = read_notebook(path)
         before = nbformat.writes(nb)
         title, setup = nb.cells[0], nb.cells[1] if len(nb.cells) > 1 else None
         if title.cell_type != "markdown" or not COLAB_BADGE.search(title.source):

@@ -20,7 +20,7 @@ import ast
 import re
 from pathlib import Path
 
-from .config import COLAB_BADGE, BookConfig
+from .config import COLAB_BADGE, BookConfig, read_notebook
 from .exercises import SOLUTION_TAG, directives, parse_exercises
 
 __all__ = ["STUB_BODY", "stub_source", "student_notebook", "write_student_versions"]
@@ -150,8 +150,23 @@ def _book_root(start: Path) -> Path | None:
     return None
 
 
-def write_student_versions(src_dir: str | Path, out_dir: str | Path) -> list[Path]:
+def has_solutions(nb) -> bool:
+    """Whether a notebook holds solutions: a solution directive, or a solution cell that is not a stub."""
+    for cell in nb.cells:
+        names = {d.name for d in directives(cell.source)} if cell.cell_type == "markdown" else set()
+        if names & {"solution", "solution-start"}:
+            return True
+        if cell.cell_type == "code" and SOLUTION_TAG in cell.metadata.get("tags", []) and (
+                "raise NotImplementedError" not in cell.source):
+            return True
+    return False
+
+
+def write_student_versions(src_dir: str | Path, out_dir: str | Path, force: bool = False) -> list[Path]:
     """Write the student version of every notebook in ``src_dir`` to ``out_dir``; return the paths.
+
+    A notebook of ``out_dir`` that holds solutions (a chapter, or an answered student copy) is never
+    overwritten unless ``force``: the command refuses before writing anything.
 
     When ``out_dir`` lies inside the book's repository (the folder with ``_config.yml`` above
     ``src_dir``), each Colab badge is pointed at the student copy, which opens once it is committed
@@ -172,12 +187,19 @@ def write_student_versions(src_dir: str | Path, out_dir: str | Path) -> list[Pat
     folder = out.relative_to(root).as_posix() if root and out.is_relative_to(root) else None
     versions = []
     for path in notebooks:
-        nb = nbformat.read(path, as_version=4)
+        nb = read_notebook(path)
         badge = config.colab_badge(path, folder) if config and folder else None
         try:
             versions.append((path.name, student_notebook(nb, badge)))
         except ValueError as error:
             raise ValueError(f"{path}: {error}") from error
+    if not force:
+        precious = [out / name for name, _ in versions
+                    if (out / name).is_file() and has_solutions(read_notebook(out / name))]
+        if precious:
+            names = ", ".join(p.name for p in precious[:3]) + (" ..." if len(precious) > 3 else "")
+            raise ValueError(f"OUT_DIR {str(out_dir)!r} holds notebooks with solutions ({names}); refusing to "
+                             "overwrite them (choose another OUT_DIR, or pass --force)")
     out.mkdir(parents=True, exist_ok=True)
     written = []
     for name, nb in versions:

@@ -15,6 +15,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
+from .. import checks
 from ..tasks import Task
 
 __all__ = ["augment_task", "random_affine"]
@@ -46,13 +47,15 @@ def random_affine(
     Shapes:
         ``(n, channels, H, W)`` -> same.
     """
-    if images.dim() != 4:
-        raise ValueError(f"images must be (n, channels, H, W), got shape {tuple(images.shape)}")
-    if not (0 < scale[0] <= scale[1]):
+    checks.tensor("images", images, dim=4, floating=True)
+    checks.generator("generator", generator)
+    if not isinstance(scale, tuple | list) or len(scale) != 2:
+        raise TypeError(f"scale must be a range (low, high), got {scale!r}")
+    low = checks.number("scale", scale[0], 0.0, low_open=True)
+    if checks.number("scale", scale[1]) < low:
         raise ValueError(f"scale must be a range (low, high) with 0 < low <= high, got {scale!r}")
     for name, value in (("max_rotation", max_rotation), ("max_shear", max_shear), ("max_shift", max_shift)):
-        if not value >= 0:
-            raise ValueError(f"{name} must be >= 0, got {value!r}")
+        checks.number(name, value, 0.0)
     n = images.shape[0]
     angle = _uniform(n, -max_rotation, max_rotation, generator) * math.pi / 180
     shear_x, shear_y = (_uniform(n, -max_shear, max_shear, generator) for _ in range(2))

@@ -52,9 +52,9 @@ class EpisodeSampler:
         num_episodes: int | None = None,
         generator: torch.Generator | None = None,
     ) -> None:
-        if y.dim() != 1 or y.dtype.is_floating_point or y.dtype == torch.bool:
-            raise ValueError(f"y must be a 1-D integer tensor of labels, got {y.dtype} {tuple(y.shape)}")
-        if x.shape[0] != y.shape[0]:
+        checks.tensor("x", x)
+        checks.labels("y", y)
+        if x.dim() == 0 or x.shape[0] != y.shape[0]:
             raise ValueError(f"x and y must have as many rows: x has {x.shape[0]}, y has {y.shape[0]}")
         checks.positive_ints(n_way=n_way, k_shot=k_shot)
         checks.non_negative_int("n_query", n_query)

@@ -87,6 +87,7 @@ def fetch(name: str, allow_download: bool = True, base_url: str = BASE_URL) -> P
             message lists where it looked and how to get the file.
     """
     checks.one_of("name", name, sorted(FILES))
+    checks.boolean("allow_download", allow_download)
     rel, sha = FILES[name]
     return find_or_download(name, "omniglot", base_url + rel, sha, allow_download, OmniglotNotFoundError)
 
@@ -211,8 +212,8 @@ def load_background(size: int = 28, allow_download: bool = True) -> CharacterIma
         size: images are resized to ``size x size`` (the originals are 105 x 105).
         allow_download: fetch missing files from the official repository.
     """
-    if size < 1:
-        raise ValueError(f"size must be >= 1, got {size}")
+    checks.positive_int("size", size)
+    checks.boolean("allow_download", allow_download)
     paths = tuple(fetch(name, allow_download) for name in BACKGROUND)
     images, labels, names = _load_background_arrays(paths, size)
     return CharacterImages(torch.from_numpy(images.copy()), torch.from_numpy(labels.copy()), names)
@@ -237,6 +238,8 @@ class OneShotRun(NamedTuple):
 
 def load_runs(size: int = 28, allow_download: bool = True) -> list[OneShotRun]:
     """The 20 official one-shot runs of Lake et al. (2015), in order ``run01 .. run20``."""
+    checks.positive_int("size", size)
+    checks.boolean("allow_download", allow_download)
     with _open_zip(fetch("all_runs.zip", allow_download)) as archive:
         runs = []
         for r in range(1, 21):

@@ -92,6 +92,7 @@ class SequenceEpisodeSampler:
     def __init__(
         self, x: Tensor, y: Tensor, n_way: int = 5, n_instances: int = 10, generator: torch.Generator | None = None
     ) -> None:
+        checks.positive_ints(n_way=n_way, n_instances=n_instances)
         self.episodes = EpisodeSampler(x, y, n_way, k_shot=n_instances, n_query=0, generator=generator)
         self.n_way, self.n_instances, self.generator = n_way, n_instances, generator
 

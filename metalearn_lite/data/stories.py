@@ -152,7 +152,8 @@ def generate(
     Args:
         task: 1, 2 or 6 (see :data:`TASKS`).
         num_stories: how many.
-        generator: the source of randomness; the same seed gives the same stories.
+        generator: the source of randomness; the same seed gives the same stories. ``None`` draws
+            from torch's global generator, which :func:`~metalearn_lite.seed_everything` seeds.
         min_sentences, max_sentences: statements per story (task 2 may add a few to make sure
             an object was picked up).
     """
@@ -160,7 +161,7 @@ def generate(
     checks.positive_ints(num_stories=num_stories, min_sentences=min_sentences, max_sentences=max_sentences)
     if not min_sentences <= max_sentences:
         raise ValueError(f"need 1 <= min_sentences <= max_sentences, got {min_sentences}, {max_sentences}")
-    generator = torch.Generator().manual_seed(0) if generator is None else generator
+    checks.generator("generator", generator)
     lengths = torch.randint(min_sentences, max_sentences + 1, (num_stories,), generator=generator)
     return [_story(task, int(n), generator) for n in lengths]
 

@@ -71,6 +71,8 @@ def adapt(
     Shapes:
         every ``fast[k]`` has the shape of ``params[k]``.
     """
+    if not params:
+        raise ValueError("params is empty: the model has no parameters to adapt")
     lrs = inner_lr if isinstance(inner_lr, dict) else dict.fromkeys(params, inner_lr)
     losses: list[Tensor] = []
     if functional:

@@ -71,6 +71,7 @@ def fit_each_task(
     checks.callable_("loss_fn", loss_fn)
     tasks = checks.check_tasks(tasks)
     num_steps = checks.positive_int("num_steps", num_steps)
+    checks.boolean("progress", progress)
     lr = checks.positive_number("lr", lr)
     checks.one_of("optimizer", optimizer, OPTIMIZERS)
     batch = stack_tasks(tasks)

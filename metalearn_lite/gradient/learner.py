@@ -23,6 +23,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import torch
+import torch.nn.functional as F
 from torch import Tensor, nn
 from torch.func import functional_call, vmap
 
@@ -53,8 +54,7 @@ class GradientLearner(nn.Module):
 
     Args:
         model: the network; its parameters are meta-learned.
-        loss_fn: ``loss_fn(prediction, target) -> scalar`` (``F.mse_loss``, ``F.cross_entropy`` ...);
-            ``None`` for a learner adapted only through :meth:`adapt_loss` (MAML for RL).
+        loss_fn: ``loss_fn(prediction, target) -> scalar`` (``F.mse_loss``, ``F.cross_entropy`` ...).
         inner_lr: the inner step size ``α``.
         inner_steps: inner SGD steps per task.
         first_order: drop the second-order terms of the meta-gradient.
@@ -68,7 +68,7 @@ class GradientLearner(nn.Module):
                  first_order: bool = False, path: str = "auto") -> None:
         super().__init__()
         self.model = checks.module("model", model)
-        self.loss_fn = None if loss_fn is None else checks.callable_("loss_fn", loss_fn)
+        self.loss_fn = checks.callable_("loss_fn", loss_fn)
         self.inner_lr = checks.positive_number("inner_lr", inner_lr)
         self.inner_steps = checks.positive_int("inner_steps", inner_steps)
         self.first_order = checks.boolean("first_order", first_order)
@@ -118,13 +118,30 @@ class GradientLearner(nn.Module):
 
     def support_loss(self, params: Params, x: Tensor, y: Tensor) -> Tensor:
         """``loss_fn(apply(params, x), y)``, the loss the inner loop descends."""
-        if self.loss_fn is None:
-            raise TypeError(f"this {type(self).__name__} was built with loss_fn=None; use adapt_loss")
         return self.loss_fn(self.apply(params, x), y)
 
     def check_data(self, name: str, x: Tensor) -> None:
         """Refuse data whose dtype or device disagrees with the model, naming ``name``."""
         checks.matches_model(name, x, self.model)
+
+    def _classifies(self, y: Tensor) -> bool:
+        """Whether ``loss_fn`` reads ``y`` as indices into the model's outputs (cross-entropy, NLL)."""
+        return self.loss_fn in (F.cross_entropy, F.nll_loss) and not y.dtype.is_floating_point and y.dim() == 1
+
+    def check_labels(self, tasks: Sequence[Task]) -> None:
+        """With ``F.cross_entropy`` or ``F.nll_loss``, refuse labels outside the model's outputs.
+
+        One forward pass on the first task's support set tells the number of outputs; without this
+        check an out-of-range label surfaces as an indexing error deep inside ``vmap``. Other losses
+        (MetaGAN's fake class, say) define their own label range and check it themselves.
+        """
+        if not self._classifies(tasks[0].y_support):
+            return
+        with torch.no_grad():
+            width = self.apply(self.initial_params(), tasks[0].x_support).shape[-1]
+        for i, task in enumerate(tasks):
+            checks.labels(f"tasks[{i}].y_support", task.y_support, width)
+            checks.labels(f"tasks[{i}].y_query", task.y_query, width)
 
     def adapt_loss(
         self, loss_of_params: LossOfParams, params: Params | None = None, inner_steps: int | None = None,
@@ -158,6 +175,10 @@ class GradientLearner(nn.Module):
         """
         checks.support_set(x_support, y_support)
         self.check_data("x_support", x_support)
+        if self._classifies(y_support):
+            with torch.no_grad():
+                width = self.apply(self.initial_params() if params is None else params, x_support).shape[-1]
+            checks.labels("y_support", y_support, width)
         return self.adapt_loss(lambda p: self.support_loss(p, x_support, y_support), params, inner_steps)
 
     def adapt_each(self, x_support: Tensor, y_support: Tensor) -> Params:
@@ -206,6 +227,7 @@ class BilevelLearner(GradientLearner):
         tasks = checks.check_tasks(tasks)
         for i, task in enumerate(tasks):
             self.check_data(f"tasks[{i}].x_support", task.x_support)
+        self.check_labels(tasks)
         return self._meta_loss(tasks)
 
     def _meta_loss(self, tasks: list[Task]) -> Tensor:

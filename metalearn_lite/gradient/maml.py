@@ -29,8 +29,7 @@ class MAML(BilevelLearner):
 
     Args:
         model: any ``nn.Module`` (its parameters are ``θ``, the learned initialisation).
-        loss_fn: ``loss_fn(prediction, target) -> scalar`` (e.g. ``F.mse_loss``, ``F.cross_entropy``);
-            ``None`` when the learner is adapted only with :meth:`adapt_loss` (MAML for RL).
+        loss_fn: ``loss_fn(prediction, target) -> scalar`` (e.g. ``F.mse_loss``, ``F.cross_entropy``).
         inner_lr: the inner step size ``α`` (the paper: 0.01 for sinusoids, 0.4 for Omniglot).
         inner_steps: SGD steps on the support set (the paper: 1 for sinusoids at training time).
         first_order: drop the second-order terms of the meta-gradient (first-order MAML).
@@ -43,7 +42,7 @@ class MAML(BilevelLearner):
         TypeError, ValueError: a bad argument, named in the message.
     """
 
-    def __init__(self, model: nn.Module, loss_fn: LossFn | None, inner_lr: float, inner_steps: int = 1,
+    def __init__(self, model: nn.Module, loss_fn: LossFn, inner_lr: float, inner_steps: int = 1,
                  first_order: bool = False, learn_inner_lr: bool = False, path: str = "auto") -> None:
         super().__init__(model, loss_fn, inner_lr, inner_steps, first_order, path)
         if checks.boolean("learn_inner_lr", learn_inner_lr):

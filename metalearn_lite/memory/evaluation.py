@@ -40,9 +40,11 @@ def bit_errors(logits: Tensor, targets: Tensor) -> Tensor:
         ``(B,)`` the number of wrong bits of each sequence (the paper's "cost per sequence" axis
         counts bits the same way).
     """
-    if logits.dim() != 3 or targets.dim() != 3 or logits.shape[-1] != targets.shape[-1]:
-        raise ValueError(f"logits (B, T, n_bits) and targets (B, length, n_bits) expected, got "
-                         f"{tuple(logits.shape)} and {tuple(targets.shape)}")
+    checks.tensor("logits", logits, dim=3)
+    checks.tensor("targets", targets, dim=3)
+    if logits.shape[0] != targets.shape[0] or logits.shape[-1] != targets.shape[-1]:
+        raise ValueError(f"logits (B, T, n_bits) and targets (B, length, n_bits) expected with the same B and "
+                         f"n_bits, got {tuple(logits.shape)} and {tuple(targets.shape)}")
     length = targets.shape[1]
     if logits.shape[1] < length:
         raise ValueError(f"logits has {logits.shape[1]} steps, fewer than the {length} targets")
@@ -74,6 +76,12 @@ def copy_errors(
     generator: torch.Generator | None = None,
 ) -> dict[int, float]:
     """Mean wrong bits per sequence for each length (lengths beyond training test generalisation)."""
+    checks.module("model", model)
+    lengths = list(lengths)
+    for i, length in enumerate(lengths):
+        checks.positive_int(f"lengths[{i}]", length)
+    checks.positive_ints(n_bits=n_bits, num_sequences=num_sequences)
+    checks.generator("generator", generator)
     device = _device(model)
     errors = {}
     for length in lengths:
@@ -91,7 +99,10 @@ def evaluate_per_instance(
     Shapes:
         -> ``(sampler.n_instances,)``.
     """
-    checks.positive_int("num_episodes", num_episodes)
+    checks.module("model", model)
+    if not isinstance(sampler, SequenceEpisodeSampler):
+        raise TypeError(f"sampler must be a SequenceEpisodeSampler, got {type(sampler).__name__}")
+    checks.positive_ints(num_episodes=num_episodes, batch_size=batch_size)
     device = _device(model)
     correct = torch.zeros(sampler.n_instances, dtype=torch.float64)
     done = 0

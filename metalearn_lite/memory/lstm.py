@@ -36,7 +36,6 @@ class SequenceLSTM(nn.Module):
         self.output = nn.Linear(hidden_size, output_size)
 
     def forward(self, inputs: Tensor) -> Tensor:
-        if inputs.dim() != 3 or inputs.shape[-1] != self.input_size:
-            raise ValueError(f"inputs must have shape (B, T, {self.input_size}), got {tuple(inputs.shape)}")
+        checks.sequences("inputs", inputs, self, self.input_size)
         hidden, _ = self.lstm(inputs)
         return self.output(hidden)

@@ -91,12 +91,13 @@ class MANN(nn.Module):
                  memory_width: int = 40, num_reads: int = 4, gamma: float = 0.95, key_strength: bool = False,
                  write_key: bool = True) -> None:
         super().__init__()
+        checks.boolean("key_strength", key_strength)
+        checks.boolean("write_key", write_key)
         checks.positive_ints(input_size=input_size, output_size=output_size, hidden_size=hidden_size,
                             memory_slots=memory_slots, memory_width=memory_width, num_reads=num_reads)
         if num_reads > memory_slots:
             raise ValueError(f"num_reads={num_reads} must not exceed memory_slots={memory_slots}")
-        if not 0 <= gamma <= 1:
-            raise ValueError(f"gamma must be in [0, 1], got {gamma}")
+        checks.probability("gamma", gamma)
         self.input_size, self.output_size, self.hidden_size = input_size, output_size, hidden_size
         self.memory_slots, self.memory_width, self.num_reads = memory_slots, memory_width, num_reads
         self.gamma, self.key_strength, self.write_key = gamma, key_strength, write_key
@@ -155,8 +156,7 @@ class MANN(nn.Module):
         Shapes:
             inputs ``(B, T, input_size)`` -> :class:`MANNTrace`.
         """
-        if inputs.dim() != 3 or inputs.shape[-1] != self.input_size:
-            raise ValueError(f"inputs must have shape (B, T, {self.input_size}), got {tuple(inputs.shape)}")
+        checks.sequences("inputs", inputs, self, self.input_size)
         state = self.initial_state(inputs.shape[0]) if state is None else state
         logits, reads, writes = [], [], []
         for gates in self.input_gates(inputs).unbind(dim=1):

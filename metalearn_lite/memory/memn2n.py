@@ -76,6 +76,8 @@ class MemN2N(nn.Module):
         init_std: float = 0.1,
     ) -> None:
         super().__init__()
+        checks.boolean("position_encoding", position_encoding)
+        checks.boolean("temporal_encoding", temporal_encoding)
         checks.positive_ints(vocab_size=vocab_size, embedding_dim=embedding_dim, hops=hops, memory_size=memory_size)
         self.vocab_size, self.embedding_dim, self.hops, self.memory_size = vocab_size, embedding_dim, hops, memory_size
         self.use_position, self.use_temporal = position_encoding, temporal_encoding
@@ -111,6 +113,7 @@ class MemN2N(nn.Module):
             -> logits ``(B, vocab_size)``, attention ``(B, hops, S)`` (zero on empty slots).
         """
         self._check(stories, queries, lengths)
+        checks.boolean("linear", linear)
         slots = torch.arange(stories.shape[1], device=stories.device)
         filled = slots < lengths.unsqueeze(1)  # (B, S)
         age = (lengths.unsqueeze(1) - 1 - slots).clamp(min=0)  # 0 = the most recent sentence

@@ -145,8 +145,7 @@ class NTM(nn.Module):
         Shapes:
             inputs ``(B, T, input_size)`` -> :class:`NTMTrace`.
         """
-        if inputs.dim() != 3:
-            raise ValueError(f"inputs must have shape (B, T, {self.input_size}), got {tuple(inputs.shape)}")
+        checks.sequences("inputs", inputs, self, self.input_size)
         state = self.initial_state(inputs.shape[0]) if state is None else state
         logits, reads, writes = [], [], []
         for x in inputs.unbind(dim=1):

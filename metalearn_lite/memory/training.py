@@ -33,12 +33,13 @@ __all__ = ["train_copy", "train_memn2n", "train_sequence_model"]
 
 
 def _check_common(model: nn.Module, num_steps: int, lr: float, max_grad_norm: float,
-                  generator: torch.Generator | None, steps_name: str = "num_steps") -> None:
+                  generator: torch.Generator | None, progress: bool, steps_name: str = "num_steps") -> None:
     checks.module("model", model)
     checks.positive_int(steps_name, num_steps)
     checks.positive_number("lr", lr)
     checks.positive_number("max_grad_norm", max_grad_norm)
     checks.generator("generator", generator)
+    checks.boolean("progress", progress)
 
 
 def train_copy(model: nn.Module, num_steps: int, *, min_length: int = 1, max_length: int = 20, n_bits: int = 8,
@@ -52,7 +53,7 @@ def train_copy(model: nn.Module, num_steps: int, *, min_length: int = 1, max_len
     Returns:
         ``{"loss": [...], "bit_errors": [...]}``, one value per step (bit errors per sequence).
     """
-    _check_common(model, num_steps, lr, max_grad_norm, generator)
+    _check_common(model, num_steps, lr, max_grad_norm, generator, progress)
     checks.positive_ints(min_length=min_length, max_length=max_length, n_bits=n_bits, batch_size=batch_size)
     if min_length > max_length:
         raise ValueError(f"min_length must not exceed max_length, got {min_length} > {max_length}")
@@ -80,7 +81,7 @@ def train_sequence_model(model: nn.Module, sampler: SequenceEpisodeSampler, num_
         ``{"loss": [...], "first": [...], "second": [...]}``: per step, the loss and the training
         accuracy on the 1st and 2nd presentations of a class.
     """
-    _check_common(model, num_steps, lr, max_grad_norm, None)
+    _check_common(model, num_steps, lr, max_grad_norm, None, progress)
     checks.positive_int("batch_size", batch_size)
     if not isinstance(sampler, SequenceEpisodeSampler):
         raise TypeError(f"sampler must be a SequenceEpisodeSampler, got {type(sampler).__name__}")
@@ -113,7 +114,7 @@ def train_memn2n(model: MemN2N, data: EncodedStories, epochs: int, *, batch_size
     Returns:
         ``{"loss": [...]}`` per step.
     """
-    _check_common(model, epochs, lr, max_grad_norm, generator, steps_name="epochs")
+    _check_common(model, epochs, lr, max_grad_norm, generator, progress, steps_name="epochs")
     checks.positive_ints(batch_size=batch_size)
     checks.number("lr_decay", lr_decay, 0.0, 1.0, low_open=True)
     checks.non_negative_int("linear_start_epochs", linear_start_epochs)

@@ -14,6 +14,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from .. import checks
 from ..tasks import Task
 
 __all__ = ["EpisodicLearner", "check_support", "class_mask"]
@@ -73,6 +74,12 @@ class EpisodicLearner(nn.Module):
 
     def forward(self, x_support: Tensor, y_support: Tensor, x_query: Tensor) -> Tensor:
         """Scores ``(n_query, n_way)``. Support and query go through the encoder in one batch."""
+        for name, x in (("x_support", x_support), ("x_query", x_query)):
+            checks.tensor(name, x)
+            checks.matches_model(name, x, self.encoder)
+        if x_support.shape[1:] != x_query.shape[1:]:
+            raise ValueError(f"x_query examples must have the shape of x_support examples "
+                             f"{tuple(x_support.shape[1:])}, got {tuple(x_query.shape[1:])}")
         z = self.embed(torch.cat([x_support, x_query]))
         return self.logits_from_embeddings(z[: len(x_support)], y_support, z[len(x_support) :])
 

@@ -28,7 +28,7 @@ def center_loss(features: Tensor, labels: Tensor, centers: Tensor, reduction: st
         features ``(batch, feat_dim)``, labels ``(batch,)`` in ``0 .. num_classes - 1``,
         centers ``(num_classes, feat_dim)`` -> scalar, or ``(batch,)`` for ``reduction="none"``.
     """
-    check_embeddings(features, labels)
+    check_embeddings(features, labels, name="features")
     if centers.dim() != 2 or centers.shape[1] != features.shape[1]:
         raise ValueError(f"centers must be (num_classes, {features.shape[1]}), got {tuple(centers.shape)}")
     if len(labels) and (int(labels.min()) < 0 or int(labels.max()) >= len(centers)):

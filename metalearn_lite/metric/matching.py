@@ -86,6 +86,7 @@ class MatchingNetwork(EpisodicLearner):
         super().__init__(encoder)
         if checks.boolean("fce", fce) and embedding_dim is None:
             raise ValueError("fce=True needs embedding_dim, the encoder's output size; got None")
+        checks.positive_int("processing_steps", processing_steps)
         self.fce = FullContextEmbedding(embedding_dim, processing_steps) if fce else None
 
     def logits_from_embeddings(self, z_support: Tensor, y_support: Tensor, z_query: Tensor) -> Tensor:

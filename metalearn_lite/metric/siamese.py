@@ -65,7 +65,15 @@ class SiameseNetwork(EpisodicLearner):
         return self.head((z1 - z2).abs()).squeeze(-1)
 
     def verify(self, x1: Tensor, x2: Tensor) -> Tensor:
-        """Logits ``(n,)`` that ``x1[i]`` and ``x2[i]`` show the same class."""
+        """Logits ``(n,)`` that ``x1[i]`` and ``x2[i]`` show the same class.
+
+        Raises:
+            ValueError: ``x1`` and ``x2`` hold different numbers or shapes of examples.
+        """
+        checks.tensor("x1", x1)
+        checks.tensor("x2", x2)
+        if x1.shape != x2.shape:
+            raise ValueError(f"x1 and x2 must be pairs of the same shape, got {tuple(x1.shape)} and {tuple(x2.shape)}")
         z = self.embed(torch.cat([x1, x2]))
         return self.pair_logits(z[: len(x1)], z[len(x1) :])
 

@@ -55,6 +55,7 @@ def train_metric_learner(
         NonFiniteLossError: a non-finite loss, before its optimiser step (the weights stay as they were).
     """
     checks.positive_int("num_steps", num_steps)
+    checks.boolean("progress", progress)
     if not callable(getattr(learner, "loss", None)):
         raise TypeError(f"learner must have a loss(task) method, got {type(learner).__name__}")
     if device is None:

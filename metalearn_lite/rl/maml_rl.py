@@ -38,6 +38,12 @@ from .rollout import Trajectories, rollout
 __all__ = ["MetaBatch", "PolicyMAML", "adapt_to_tasks", "maml_rl_loss", "policy_maml"]
 
 
+def _episodes_only(prediction: Tensor, target: Tensor) -> Tensor:
+    """PolicyMAML's ``loss_fn``: a policy adapts on episodes (:meth:`PolicyMAML.surrogate`), not on (x, y)."""
+    raise TypeError("a PolicyMAML adapts on episodes: use adapt_to_tasks or adapt_loss with its surrogate, "
+                    "not adapt(x, y) or meta_loss(tasks)")
+
+
 class PolicyMAML(MAML):
     """MAML around a policy, adapted with policy-gradient steps on sampled episodes.
 
@@ -53,7 +59,8 @@ class PolicyMAML(MAML):
 
     def __init__(self, policy: nn.Module, inner_lr: float = 0.5, first_order: bool = False,
                  estimator: Estimator = "reinforce", learn_inner_lr: bool = False) -> None:
-        super().__init__(policy, None, inner_lr, inner_steps=1, first_order=first_order,
+        checks.module("policy", policy)
+        super().__init__(policy, _episodes_only, inner_lr, inner_steps=1, first_order=first_order,
                          learn_inner_lr=learn_inner_lr)
         self.estimator = checks.one_of("estimator", estimator, ESTIMATORS)
 

@@ -113,6 +113,7 @@ def apply_policy(policy: nn.Module, states: Tensor, params: dict[str, Tensor] | 
         states: ``(n_tasks, ..., state_dim)`` → ``(n_tasks, ..., 2 * action_dim)``
         params: each ``(*shape)``, or ``(n_tasks, *shape)`` when ``per_task``
     """
+    checks.boolean("per_task", per_task)
     if params is None:
         if per_task:
             raise ValueError("per_task=True needs a params dict with a leading n_tasks dimension")

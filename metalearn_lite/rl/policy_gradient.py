@@ -52,6 +52,9 @@ def compute_advantages(trajectories: Trajectories, discount: float = 0.99, basel
     Shapes:
         returns ``(n_tasks, n_traj, horizon)``, zero on masked steps.
     """
+    checks.boolean("baseline", baseline)
+    checks.boolean("normalize", normalize)
+    checks.probability("discount", discount)
     mask = trajectories.mask
     returns = discounted_returns(trajectories.rewards, mask, discount)
     advantages = returns

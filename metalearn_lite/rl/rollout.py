@@ -15,6 +15,7 @@ from typing import NamedTuple
 import torch
 from torch import Tensor, nn
 
+from .. import checks
 from .navigation import Navigation2D
 from .policy import apply_policy, sample_actions
 
@@ -59,6 +60,8 @@ def rollout(policy: nn.Module, env: Navigation2D, goals: Tensor, n_traj: int, ge
     Shapes:
         goals: ``(n_tasks, 2)`` → a :class:`Trajectories` with ``(n_tasks, n_traj, horizon, ...)``
     """
+    checks.boolean("per_task", per_task)
+    checks.generator("generator", generator, optional=False)
     states = env.reset(goals, n_traj)  # (n_tasks, n_traj, 2)
     alive = torch.ones(states.shape[:-1], dtype=torch.bool, device=states.device)
     history: dict[str, list[Tensor]] = {"states": [], "actions": [], "rewards": [], "mask": []}

@@ -51,10 +51,7 @@ def train_maml_rl(maml: PolicyMAML, env: Navigation2D, num_steps: int, generator
     """
     if not isinstance(maml, PolicyMAML):
         raise TypeError(f"maml must be a PolicyMAML, got {type(maml).__name__}")
-    checks.positive_ints(num_steps=num_steps, meta_batch_size=meta_batch_size, n_traj=n_traj)
-    checks.positive_number("outer_lr", outer_lr)
-    checks.probability("discount", discount)
-    checks.generator("generator", generator, optional=False)
+    _check_loop(num_steps, meta_batch_size, n_traj, outer_lr, discount, generator, progress)
     optimizer = torch.optim.Adam(maml.parameters(), lr=outer_lr)
     device = next(maml.model.parameters()).device
     history: dict[str, list[float]] = {"pre_return": [], "post_return": []}
@@ -67,6 +64,15 @@ def train_maml_rl(maml: PolicyMAML, env: Navigation2D, num_steps: int, generator
     return history
 
 
+def _check_loop(num_steps, meta_batch_size, n_traj, outer_lr, discount, generator, progress) -> None:
+    """The arguments that :func:`meta_train_rl` and :func:`train_pretrained` share."""
+    checks.positive_ints(num_steps=num_steps, meta_batch_size=meta_batch_size, n_traj=n_traj)
+    checks.boolean("progress", progress)
+    checks.positive_number("outer_lr", outer_lr)
+    checks.probability("discount", discount)
+    checks.generator("generator", generator, optional=False)
+
+
 def train_pretrained(policy: nn.Module, env: Navigation2D, num_steps: int, generator: torch.Generator,
                      meta_batch_size: int = 20, n_traj: int = 40, outer_lr: float = 1e-2, discount: float = 0.99,
                      progress: bool = True) -> dict[str, list[float]]:
@@ -75,10 +81,7 @@ def train_pretrained(policy: nn.Module, env: Navigation2D, num_steps: int, gener
     ``n_traj = 40`` per goal matches MAML's 20 pre-update plus 20 post-update episodes.
     """
     checks.module("policy", policy)
-    checks.positive_ints(num_steps=num_steps, meta_batch_size=meta_batch_size, n_traj=n_traj)
-    checks.positive_number("outer_lr", outer_lr)
-    checks.probability("discount", discount)
-    checks.generator("generator", generator, optional=False)
+    _check_loop(num_steps, meta_batch_size, n_traj, outer_lr, discount, generator, progress)
     optimizer = torch.optim.Adam(policy.parameters(), lr=outer_lr)
     history: dict[str, list[float]] = {"return": []}
     for step in tqdm(range(num_steps), desc="pretrain", disable=not progress):
