@@ -14,7 +14,10 @@ is harder.
 
 Defaults are the chapter's CPU model (one read head, a 32 x 20 memory, 128 units, 32 episodes per
 step); ``--paper-size`` uses four read heads, a 128 x 40 memory and 200 units. Timings are CPU time on one thread
-(``time.process_time``), which is robust to other processes sharing the machine.
+(``time.process_time``), which is robust to other processes sharing the machine. The run writes
+its table (every evaluation of both models, and the paper's row) with provenance to
+``benchmarks/results/mann_omniglot.json`` (``--name``), which chapter 3.2 and
+``benchmarks/README.md`` render.
 """
 
 from __future__ import annotations
@@ -64,7 +67,9 @@ def main() -> None:
                         help="write the key and read without a key strength, as in the paper")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--name", default="mann_omniglot", help="results file name")
     args = parser.parse_args()
+    run = mll.results.Run(seeds=[args.seed], device=str(mll.default_device()))
 
     torch.set_num_threads(args.threads)
     mll.seed_everything(args.seed)
@@ -84,7 +89,7 @@ def main() -> None:
           f"{'paper' if args.paper_size else 'chapter CPU'} sizes, "
           f"{'paper MANN' if args.paper_mann else 'MANN with key strength and a separate value'}, "
           f"held out: {args.split}")
-    results = {}
+    results, rows, values = {}, [], {}
     for name, model in models.items():
         optimizer, optimizer_steps, cpu = torch.optim.Adam(model.parameters(), lr=args.lr), 0, 0.0
         print(f"\n{name}: {sum(p.numel() for p in model.parameters()):,} parameters")
@@ -99,6 +104,9 @@ def main() -> None:
             accuracy = mll.memory.evaluate_per_instance(model, test, args.eval_episodes)
             cells = " | ".join(f"{100 * accuracy[k - 1]:.1f}" for k in PAPER)
             print(f"| {optimizer_steps} | {optimizer_steps * args.batch_size:,} | {cpu:.0f} | {cells} |", flush=True)
+            rows.append([f"{name}, {optimizer_steps:,} ({optimizer_steps * args.batch_size:,})", round(cpu),
+                         *(100 * accuracy[k - 1].item() for k in PAPER)])
+            values.setdefault(name, {})[str(optimizer_steps)] = {"cpu_s": cpu, "accuracy": accuracy.tolist()}
         results[name] = accuracy
     held_out = f"alphabets {TEST_ALPHABETS}" if args.split == "alphabets" else "characters (a random quarter)"
     print(f"\nTest accuracy (%) by presentation, {args.eval_episodes} episodes of held-out {held_out}, "
@@ -107,6 +115,11 @@ def main() -> None:
     for name, accuracy in results.items():
         print(row(name, accuracy))
     print("| MANN, Santoro et al. 2016 (100,000 episodes) | " + " | ".join(f"{v:.1f}" for v in PAPER.values()) + " |")
+    rows.append(["MANN, Santoro et al. 2016, Table 1 (100,000 episodes)", None, *PAPER.values()])
+    table = {"columns": ["model, steps (episodes)", "train CPU s", "1st", "2nd", "5th", "10th"], "rows": rows,
+             "caption": f"Test accuracy (%) on the 1st, 2nd, 5th and 10th presentation of a character, "
+                        f"{args.eval_episodes} episodes of held-out {held_out}; {args.batch_size} episodes per step."}
+    print(f"wrote {run.write(args.name, {'table': table}, values=values)}")
 
 
 if __name__ == "__main__":

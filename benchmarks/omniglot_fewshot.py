@@ -8,17 +8,21 @@ characters; Lake et al., 2015) and judged on characters never seen in training.
              interval) on 5-way 1-shot, 5-way 5-shot and 20-way 1-shot episodes of the 2 held-out
              alphabets (the same episodes for every learner), and the error on the 20 official
              within-alphabet 20-way one-shot runs. The gradient-based learners are trained twice,
-             for 5 and for 20 outputs (5-way and 20-way 1-shot tasks).
+             for 5 and for 20 outputs (5-way and 20-way 1-shot tasks), and judged two ways: with
+             batch normalisation over the queries of an episode (transductive, as in MAML's code)
+             and with every query normalised by the support set's statistics alone, the way the
+             metric learners' running statistics judge each query on its own.
 ``ablation`` A prototypical network trained on all 8 alphabets, one ingredient added per row
              (more ways per episode, affine augmentation, longer training, larger input), scored
-             on the 20 official runs (published: Siamese net on the full 30-alphabet background
-             8.0 %, Koch et al. 2015; humans 4.5 %, BPL 3.3 %, Lake et al. 2015).
+             on the 20 official runs (humans 4.5 %, BPL 3.3 %, Lake et al. 2015).
 
-Each row prints its training CPU time (``time.process_time``) and wall time.
+Each row prints its training CPU time (``time.process_time``) and wall time, and the run writes
+its table with provenance to ``benchmarks/results/<name>.json`` (``--name``; default
+``omniglot_table`` or ``omniglot_ablation``), which chapter 4.2 and ``benchmarks/README.md`` render.
 
     python benchmarks/omniglot_fewshot.py table
     python benchmarks/omniglot_fewshot.py ablation --rows 1 2 3
-    python benchmarks/omniglot_fewshot.py ablation --device cuda --scale 4
+    python benchmarks/omniglot_fewshot.py ablation --device cuda --scale 4 --name omniglot_ablation_long
 
 ``--threads 1`` (the default on CPU) makes CPU times comparable on a shared machine.
 """
@@ -175,7 +179,7 @@ class GradientRecipe:
     """A gradient-based learner: ``algorithm`` in {"maml", "fomaml", "reptile"}; steps scale with --scale."""
 
     algorithm: str
-    hidden: int = 32  # the paper: 64 channels, 32 tasks per meta-batch, 60,000 meta-steps
+    hidden: int = 32  # the paper (5-way): 64 channels, 32 tasks per meta-batch, 60,000 meta-steps
     meta_batch_size: int = 4
     steps: int = 300
     inner_lr: float = 0.4
@@ -215,15 +219,53 @@ def train_gradient(recipe: GradientRecipe, n_way: int, data: omniglot.CharacterI
     return learner, time.process_time() - cpu, time.perf_counter() - wall
 
 
-def adapted_predictor(learner: nn.Module, inner_steps: int, device: torch.device) -> Callable:
-    def predict(task: mll.Task) -> torch.Tensor:
-        task = task.to(device)
-        with torch.enable_grad():
-            fast = learner.adapt(task.x_support, task.y_support, inner_steps=inner_steps)
-        with torch.no_grad():
-            return learner(task.x_query, fast).argmax(dim=1).cpu()
+def support_stat_logits(params: dict[str, torch.Tensor], x_support: torch.Tensor, x_query: torch.Tensor,
+                        num_blocks: int = 4, eps: float = 1e-5) -> torch.Tensor:
+    """ConvNet4's logits for ``x_query`` with every normalisation using the support set's statistics.
 
-    return predict
+    Each query is then judged on its own (no query changes another's prediction), as with the
+    metric learners' running statistics; Bronskill et al. (2020) call this choice MetaBN.
+    ``support_stat_logits(p, x, x)`` equals ``ConvNet4`` with ``p`` applied to ``x``.
+    """
+    s, q = x_support, x_query
+    for i in range(num_blocks):
+        p = f"features.blocks.{i}."
+        s, q = (F.conv2d(x, params[p + "conv.weight"], params[p + "conv.bias"], padding=1) for x in (s, q))
+        mean, var = s.mean(dim=(0, 2, 3)), s.var(dim=(0, 2, 3), unbiased=False)
+        s, q = (F.relu(F.max_pool2d(F.batch_norm(x, mean, var, params[p + "norm.weight"], params[p + "norm.bias"],
+                                                 eps=eps), 2)) for x in (s, q))
+    return F.linear(q.flatten(1), params["head.weight"], params["head.bias"])
+
+
+NORMALISATIONS = ("query batch", "support statistics")
+
+
+def adapted_predictions(learner: nn.Module, inner_steps: int, task: mll.Task,
+                        device: torch.device) -> dict[str, torch.Tensor]:
+    """Adapt once to ``task``'s support set; the query predictions under both normalisations."""
+    task = task.to(device)
+    with torch.enable_grad():
+        fast = learner.adapt(task.x_support, task.y_support, inner_steps=inner_steps)
+    with torch.no_grad():
+        return {"query batch": learner(task.x_query, fast).argmax(dim=1).cpu(),
+                "support statistics": support_stat_logits(fast, task.x_support, task.x_query).argmax(dim=1).cpu()}
+
+
+def evaluate_gradient(learner: nn.Module, inner_steps: int, episodes, num_episodes: int,
+                      device: torch.device) -> dict[str, mll.Accuracy]:
+    """Accuracy over ``num_episodes`` episodes under both normalisations (one adaptation each)."""
+    correct: dict[str, list[float]] = {k: [] for k in NORMALISATIONS}
+    for _, task in zip(range(num_episodes), episodes, strict=False):
+        for key, predicted in adapted_predictions(learner, inner_steps, task, device).items():
+            correct[key].append((predicted == task.y_query).float().mean().item())
+    return {k: mll.evaluation.accuracy_ci(v) for k, v in correct.items()}
+
+
+def gradient_official_error(learner: nn.Module, inner_steps: int, device: torch.device) -> dict[str, float]:
+    """Error on the 20 official runs under both normalisations."""
+    runs = omniglot.load_runs(size=28)
+    return {k: mll.evaluation.score_runs(lambda task, k=k: adapted_predictions(learner, inner_steps, task, device)[k],
+                                         runs) for k in NORMALISATIONS}
 
 
 def official_error(model: nn.Module, size: int, device: torch.device, tta: int = 0, seed: int = 0) -> float:
@@ -264,8 +306,20 @@ def with_hidden(recipe: Recipe, hidden: int | None) -> Recipe:
     return recipe if hidden is None else dataclasses.replace(recipe, hidden=hidden)
 
 
-def run_table(args: argparse.Namespace, device: torch.device) -> None:
+def _cell(accuracy: mll.Accuracy) -> str:
+    return f"{100 * accuracy.mean:.1f} ± {100 * accuracy.ci95:.1f}"
+
+
+def _values(accuracies: list[mll.Accuracy], error: float, cpu: float) -> dict[str, float]:
+    names = [f"{w}w{k}s" for w, k in SETTINGS]
+    out = {name: a.mean for name, a in zip(names, accuracies, strict=True)}
+    out |= {f"{name}_ci95": a.ci95 for name, a in zip(names, accuracies, strict=True)}
+    return out | {"official_error": error, "train_cpu_s": cpu}
+
+
+def run_table(args: argparse.Namespace, device: torch.device, run: mll.results.Run) -> None:
     base, recipes = Recipe(), TABLE
+    rows, values = [], {}
     meta_train, meta_test = omniglot.load_background(size=base.size).split(HELD_OUT)
     meta_train = meta_train.with_rotations()
     header = "".join(f"{f'{w}-way {k}-shot':>16s}" for w, k in SETTINGS)
@@ -286,25 +340,46 @@ def run_table(args: argparse.Namespace, device: torch.device) -> None:
         error = official_error(model, base.size, device)
         cells = "".join(f"{100 * a.mean:9.1f} ± {100 * a.ci95:3.1f}" for a in accuracies)
         print(f"{name:26s}{cells}{100 * error:13.1f} %{cpu:13.0f}{wall:9.0f}", flush=True)
-    runs = omniglot.load_runs(size=base.size)
+        label = name if recipe is None else name.capitalize()
+        rows.append([label, *(_cell(a) for a in accuracies), 100 * error, round(cpu), round(wall)])
+        values[label] = _values(accuracies, error, cpu)
     for name, recipe in GRADIENT.items():
         if name not in args.learners:
             continue
-        accuracies, cpu, wall = [], 0.0, 0.0
+        accuracies: dict[str, dict[int, mll.Accuracy]] = {k: {} for k in NORMALISATIONS}
+        cpu, wall = 0.0, 0.0
         for n_way in (5, 20):  # one model per number of outputs
             mll.seed_everything(args.seed)
             learner, c, w = train_gradient(recipe, n_way, meta_train, args.scale, device, args.seed)
             cpu, wall = cpu + c, wall + w
-            predict = adapted_predictor(learner, recipe.test_inner_steps, device)
             for i, (w_, k) in enumerate(SETTINGS):
                 if w_ == n_way:
                     episodes = EpisodeSampler(meta_test.images, meta_test.labels, w_, k, 5,
                                               generator=torch.Generator().manual_seed(1000 + i))
-                    accuracies.append((i, mll.evaluate_episodes(predict, episodes, args.gradient_episodes)))
+                    both = evaluate_gradient(learner, recipe.test_inner_steps, episodes, args.gradient_episodes,
+                                             device)
+                    for key in NORMALISATIONS:
+                        accuracies[key][i] = both[key]
             if n_way == 20:
-                error = mll.evaluation.score_runs(predict, runs)
-        cells = "".join(f"{100 * a.mean:9.1f} ± {100 * a.ci95:3.1f}" for _, a in sorted(accuracies, key=lambda t: t[0]))
-        print(f"{name:26s}{cells}{100 * error:13.1f} %{cpu:13.0f}{wall:9.0f}", flush=True)
+                errors = gradient_official_error(learner, recipe.test_inner_steps, device)
+        for key in NORMALISATIONS:
+            ordered = [accuracies[key][i] for i in range(len(SETTINGS))]
+            cells = "".join(f"{100 * a.mean:9.1f} ± {100 * a.ci95:3.1f}" for a in ordered)
+            label = f"{name}, {key}"
+            print(f"{label:26s}{cells}{100 * errors[key]:13.1f} %{cpu:13.0f}{wall:9.0f}", flush=True)
+            first = key == NORMALISATIONS[0]  # one model, judged twice: its training time once
+            rows.append([label, *(_cell(a) for a in ordered), 100 * errors[key], round(cpu) if first else None,
+                         round(wall) if first else None])
+            values[label] = _values(ordered, errors[key], cpu)
+    columns = ["learner", *(f"{w}-way {k}-shot" for w, k in SETTINGS), "official runs (error %)", "train CPU s",
+               "wall s"]
+    caption = (f"Accuracy (%) ± 95 % interval on {args.episodes} held-out episodes per column "
+               f"({args.gradient_episodes} for the gradient-based learners, which adapt to each), and the error "
+               f"on the 20 official runs. Gradient-based rows: 5- and 20-output models trained separately (their "
+               f"CPU time adds both), judged with the queries' batch statistics and with the support set's.")
+    path = run.write(args.name or "omniglot_table", {"table": {"columns": columns, "rows": rows, "caption": caption}},
+                     values=values)
+    print(f"wrote {path}")
 
 
 _BEST = dict(n_way=60, n_query=1, augment="koch", alphabet_blocks=3)
@@ -319,7 +394,8 @@ ABLATION = {
 }
 
 
-def run_ablation(args: argparse.Namespace, device: torch.device) -> None:
+def run_ablation(args: argparse.Namespace, device: torch.device, run: mll.results.Run) -> None:
+    rows, values = [], {}
     print(f"{'row':4s}{'recipe':50s}{'steps':>7s}{'official error':>16s}{f'with TTA x{args.tta}':>16s}"
           f"{'train CPU s':>13s}{'wall s':>9s}")
     for row in args.rows:
@@ -334,6 +410,15 @@ def run_ablation(args: argparse.Namespace, device: torch.device) -> None:
         steps = max(1, round(recipe.steps * args.scale))
         print(f"{row:<4d}{label:50s}{steps:7d}{100 * error:14.1f} %{100 * tta_error:14.1f} %{cpu:13.0f}{wall:9.0f}",
               flush=True)
+        rows.append([row, label, steps, 100 * error, 100 * tta_error, round(cpu)])
+        values[str(row)] = {"steps": steps, "official_error": error, "tta_error": tta_error, "train_cpu_s": cpu}
+    columns = ["row", "recipe", "episodes", "official error (%)", f"with TTA x{args.tta} (%)", "train CPU s"]
+    caption = (f"Prototypical network trained on all 8 background alphabets, one ingredient added per row, "
+               f"--scale {args.scale:g}, {args.hidden or Recipe.hidden} channels; error on the 20 official runs "
+               f"(400 answers), plain and with test-time augmentation.")
+    path = run.write(args.name or "omniglot_ablation",
+                     {"table": {"columns": columns, "rows": rows, "caption": caption}}, values=values)
+    print(f"wrote {path}")
 
 
 def main() -> None:
@@ -353,7 +438,10 @@ def main() -> None:
                         help="channels of the metric learners' encoder (default: 64 as in the papers; chapter 4.2: 32)")
     parser.add_argument("--tta", type=int, default=8, help="distorted copies per image for test-time augmentation")
     parser.add_argument("--bf16", action="store_true", help="metric learners' encoders under bfloat16 autocast")
+    parser.add_argument("--name", default=None,
+                        help="results file name (default: omniglot_table or omniglot_ablation)")
     args = parser.parse_args()
+    run = mll.results.Run(seeds=[args.seed], device=args.device)
     device = torch.device(args.device)
     if device.type == "cuda" and not torch.cuda.is_available():
         raise SystemExit("--device cuda but no CUDA device is visible")
@@ -361,9 +449,9 @@ def main() -> None:
     print(f"device {device}, torch threads {torch.get_num_threads()}, scale {args.scale}, bf16 {args.bf16}, "
           f"hidden {args.hidden or Recipe.hidden}")
     if args.part == "table":
-        run_table(args, device)
+        run_table(args, device, run)
     else:
-        run_ablation(args, device)
+        run_ablation(args, device, run)
 
 
 if __name__ == "__main__":

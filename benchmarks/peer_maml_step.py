@@ -17,8 +17,14 @@ needs ``pip install --no-deps torchmeta==1.8.0`` (it declares ``torch<1.10``). T
 ``__init__`` files import torchvision and dataset code, so this script imports only the modules it
 needs, from the installed files, without running those ``__init__`` files (:func:`import_submodule`).
 
-Run: ``python benchmarks/peer_maml_step.py`` (prints a Markdown table). It times nothing: on a
-network this small, the numbers would measure Python overhead, not the libraries.
+Run, from the repository root, with the peers' interpreter and the package on the path::
+
+    PYTHONPATH=. /work/tools/peers-venv/bin/python benchmarks/peer_maml_step.py
+
+It prints a Markdown table and writes it, with its provenance (:class:`metalearn_lite.results.Run`),
+to ``benchmarks/results/peer_maml_step.json``, from which chapter 6 renders its table. The table also
+records the torch versions each peer *declares* it needs, read from its installed metadata. It times
+nothing: on a network this small, the numbers would measure Python overhead, not the libraries.
 """
 
 from __future__ import annotations
@@ -146,31 +152,65 @@ def _version(distribution: str) -> str:
         return "not installed"
 
 
-def compare() -> list[dict[str, str]]:
+def _torch_requirement(distribution: str) -> str:
+    """The torch versions ``distribution`` declares it needs (``-`` for torch itself and for none)."""
+    from importlib.metadata import PackageNotFoundError, requires
+
+    if distribution == "torch":
+        return "-"
+    try:
+        declared = requires(distribution) or []
+    except PackageNotFoundError:
+        return "not installed"
+    found = [r.split(";")[0].replace(" ", "").replace("(", "").replace(")", "") for r in declared
+             if r.split(";")[0].strip().lower().startswith("torch") and not r.lower().startswith("torchvision")
+             and "extra ==" not in r]
+    return ", ".join(found) or "-"
+
+
+def compare() -> list[dict[str, object]]:
     """Run every importable style: the max abs difference of its meta-gradient from metalearn_lite's."""
     tasks = make_tasks()
     reference = step_metalearn_lite(make_model(), tasks)
-    rows = []
+    rows: list[dict[str, object]] = []
     for name, (distribution, step) in STEPS.items():
-        row = {"library": name, "version": mll.__version__ if name == "metalearn_lite" else _version(distribution)}
+        row = {"library": name, "version": mll.__version__ if name == "metalearn_lite" else _version(distribution),
+               "declared torch requirement": "-" if name == "metalearn_lite" else _torch_requirement(distribution)}
         try:
             grads = step(make_model(), tasks)
         except ImportError as err:
-            rows.append({**row, "max abs diff of meta-gradient": "-", "status": f"not importable: {err}"})
+            rows.append({**row, "max abs diff of meta-gradient": None, "status": f"not importable: {err}"})
             continue
         diff = max((a - b).abs().max().item() for a, b in zip(grads, reference, strict=True))
-        rows.append({**row, "max abs diff of meta-gradient": f"{diff:.1e}", "status": "ran"})
+        rows.append({**row, "max abs diff of meta-gradient": diff, "status": "ran"})
     return rows
 
 
 def main() -> None:
+    """Print the table and write it, with its provenance, to ``benchmarks/results/peer_maml_step.json``."""
+    from metalearn_lite.results import Run
+
+    run = Run(seeds=[0, 1])  # 0: the initial weights (make_model), 1: the tasks (make_tasks)
     torch.set_num_threads(1)
     print(f"Python {sys.version.split()[0]}, torch {torch.__version__}")
     rows = compare()
-    print("| " + " | ".join(rows[0]) + " |")
-    print("|" + "---|" * len(rows[0]))
+    columns = list(rows[0])
+    print("| " + " | ".join(columns) + " |")
+    print("|" + "---|" * len(columns))
     for row in rows:
-        print("| " + " | ".join(row.values()) + " |")
+        diff = row["max abs diff of meta-gradient"]
+        print("| " + " | ".join(f"{v:.1e}" if k == "max abs diff of meta-gradient" and diff is not None else str(v)
+                                for k, v in row.items()) + " |")
+    ran = {row["library"]: row["max abs diff of meta-gradient"] for row in rows if row["status"] == "ran"}
+    table = {"columns": columns, "rows": [[row[c] for c in columns] for row in rows],
+             "caption": "One second-order MAML step (1-8-1 tanh network, float64, 3 sinusoid tasks of 5 + 5 "
+                        "points, inner step 0.1) in each library's style: the largest absolute difference of "
+                        "its meta-gradient from metalearn_lite's. Seeds: 0 for the weights, 1 for the tasks."}
+    values = {"max_abs_diff": ran, "largest_peer_diff": max(ran.values()),
+              "float64_eps": torch.finfo(torch.float64).eps, "python": sys.version.split()[0],
+              "not_run": [row["library"] for row in rows if row["status"] != "ran"]}
+    path = run.write("peer_maml_step", {"gradients": table}, values=values)
+    print(f"wrote {path}")
 
 
 if __name__ == "__main__":

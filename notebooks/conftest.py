@@ -6,6 +6,10 @@ the outputs nbval collected into the book's execution cache (``_build/.jupyter_c
 jupyter-cache database that ``execute_notebooks: cache`` reads), so the book build that follows
 renders those outputs instead of executing the notebook a second time.
 
+It also checks each chapter's promise of its running time: the title cell's "Runs in about N
+minutes" must not understate the time nbval measured by more than a factor of two (plus 30 s), nor
+overstate it wildly; a summary table of both is printed at the end.
+
 It also proves every exercise's check is real: right after a cell tagged ``check`` passes, the
 same kernel runs the exercise's *stub* (what ``python -m metalearn_lite.course student`` gives
 students), the check again, which must now fail with NotImplementedError or AssertionError, and
@@ -14,6 +18,7 @@ the solution again, so the rest of the chapter runs as before.
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from pathlib import Path
 
@@ -59,6 +64,34 @@ def pytest_runtest_logreport(report: pytest.TestReport) -> None:
     _seconds[path] += report.duration
 
 
+_WORDS = {"a few": 10, "half a": 0.5, "a": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5}
+
+
+def stated_seconds(title: str) -> float | None:
+    """The running time a title cell promises, in seconds (the upper end of a range), or None."""
+    match = re.search(r"\*\*Runs in\*\*\s+(?:about\s+)?(.+?)\s+(seconds?|minutes?)\b", title, re.I)
+    if not match:
+        return None
+    amount, unit = match.group(1).lower(), match.group(2).lower()
+    numbers = [float(n) for n in re.findall(r"\d+(?:\.\d+)?", amount)]
+    value = max(numbers) if numbers else _WORDS.get(amount.strip(), None)
+    if value is None:
+        return None
+    return value * (60 if unit.startswith("minute") else 1)
+
+
+def runtime_problem(name: str, title: str, measured: float) -> str | None:
+    """A message when the stated running time is far from ``measured`` seconds, else None."""
+    stated = stated_seconds(title)
+    if stated is None:
+        return f"{name}: the title cell states no running time ('Runs in about N minutes')"
+    if measured > 2 * stated + 30:
+        return f"{name}: states about {stated:.0f} s but ran {measured:.0f} s; update its title cell"
+    if stated > 4 * measured + 60:
+        return f"{name}: states about {stated:.0f} s but ran only {measured:.0f} s; update its title cell"
+    return None
+
+
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     import nbformat
     from jupyter_cache import get_cache
@@ -87,3 +120,10 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
             overwrite=True,
         )
         print(f"\ncached executed notebook for the book build: {nodeid} ({_seconds[nodeid]:.0f} s)")
+        problem = runtime_problem(nodeid, notebook.nb.cells[0].source, _seconds[nodeid])
+        stated = stated_seconds(notebook.nb.cells[0].source)
+        print(f"running time of {nodeid}: stated {stated if stated is None else round(stated)} s, "
+              f"measured {_seconds[nodeid]:.0f} s")
+        if problem:
+            print(f"error: {problem}")
+            session.exitstatus = pytest.ExitCode.TESTS_FAILED

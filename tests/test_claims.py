@@ -6,7 +6,7 @@ from __future__ import annotations
 import nbformat
 import pytest
 
-from metalearn_lite.course.claims import claim_problems, markdown_claim_problems
+from metalearn_lite.course.claims import claim_problems, markdown_claim_problems, readme_claim_problems
 
 
 def test_no_chapter_types_a_measured_number(repo_root):
@@ -20,8 +20,14 @@ def test_no_book_page_types_a_measured_number(repo_root):
     assert problems == [], "\n".join(problems)
 
 
+def test_the_benchmark_readme_types_no_measurement_outside_its_rendered_tables(repo_root):
+    problems = readme_claim_problems(repo_root / "benchmarks" / "README.md")
+    assert problems == [], "\n".join(problems)
+
+
 @pytest.mark.parametrize("text", [
     "We measured 0.82 on the held-out tasks.",
+    "In 2015 we measured 92 % on the official runs.",
     "MAML reaches 93.4 % after one step.",
     "The gap is 4.7 ± 1.2 points.",
     "It is 6x faster than the loop.",
@@ -43,6 +49,7 @@ def test_the_rule_rejects_typed_measurements(text):
     "A 95 % confidence interval over 600 episodes.",
     "We hold out a quarter <!-- setting: a split fraction --> of 0.25 of the characters.",
     "| 3.1 | 基于度量学习 | metric learners |",
+    "For scale, Koch et al. (2015) report 92 % accuracy on trials of their own.",
 ])
 def test_the_rule_accepts_settings_quotes_and_glued_numbers(text):
     assert markdown_claim_problems(text) == [], markdown_claim_problems(text)

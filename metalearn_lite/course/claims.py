@@ -6,7 +6,8 @@ A number a reader sees in a chapter's Markdown must be one of
 * rendered from a benchmark results file (a code cell's output, :mod:`metalearn_lite.results`);
 * a setting: the integers of a setup ("5-way 1-shot", "3,000 iterations", "28 × 28"), hyperparameters
   written as code or math (```inner_lr=0.4```, ``$\\alpha = 0.01$``), section numbers;
-* quoted from a paper, with its citation (``{footcite:p}`finn2017```) in the same sentence or table row.
+* quoted from a paper, with its citation (``{footcite:p}`finn2017```, or "Koch et al. (2015)" in Markdown
+  outside the book) in the same sentence or table row.
 
 :func:`claim_problems` finds what looks like a *measurement* in prose that is none of these: a
 percentage, a decimal, a "±", a duration, a speed-up ("6x faster"). It does not try to read
@@ -22,7 +23,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-__all__ = ["claim_problems", "markdown_claim_problems"]
+__all__ = ["claim_problems", "markdown_claim_problems", "readme_claim_problems"]
 
 _FENCE = re.compile(r"^(```|~~~|:::).*?^\1[^\n]*$", re.S | re.M)
 _MATH_BLOCK = re.compile(r"\$\$.*?\$\$", re.S)
@@ -32,6 +33,10 @@ _ROLE = re.compile(r"\{[a-z:-]+\}`[^`]*`")
 _LINK_TARGET = re.compile(r"\]\([^)]*\)|<https?://[^>]*>|https?://\S+")
 _COMMENT = re.compile(r"<!--.*?-->", re.S)
 _CITATION = re.compile(r"\{(foot)?cite(:[a-z]+)?\}`")
+# A plain author-year citation, for Markdown outside the book (benchmarks/README.md): "Koch et al. (2015)",
+# "Snell et al. 2017", "Lake and Salakhutdinov (2013)".
+_PLAIN_CITATION = re.compile(r"\b[A-Z][\w-]+(?: et al\.| and [A-Z][\w-]+),? \(?(?:19|20)\d\d[a-z]?\b"
+                             r"|\b[A-Z][\w-]+ \((?:19|20)\d\d[a-z]?\)")
 _ESCAPE = re.compile(r"<!--\s*setting\b")
 _DIRECTIVE_OPTION = re.compile(r"^:[a-z-]+:.*$", re.M)
 _HEADING = re.compile(r"^#+ .*$", re.M)
@@ -73,7 +78,7 @@ def _units(text: str) -> list[str]:
             units += [row + (" <!-- chapters -->" if chapters else "") for row in rows]
             continue
         escaped = bool(_ESCAPE.search(paragraph))
-        sentences = re.split(r"(?<=[.!?:;])\s+(?=[A-Z*(\"“])", paragraph.replace("\n", " "))
+        sentences = re.split(r"(?<=[.!?:;])(?<!et al\.)\s+(?=[A-Z*(\"“])", paragraph.replace("\n", " "))
         units += [s + (" <!-- setting -->" if escaped else "") for s in sentences]
     return units
 
@@ -85,7 +90,7 @@ def markdown_claim_problems(markdown: str) -> list[str]:
         if _ESCAPE.search(unit):
             continue
         prose = _strip(_COMMENT.sub(" ", unit))
-        if "CITE" in prose:
+        if "CITE" in prose or _PLAIN_CITATION.search(prose):
             continue
         flagged: list[tuple[int, int]] = []
         for pattern, kind in _MEASURES:
@@ -102,6 +107,13 @@ def markdown_claim_problems(markdown: str) -> list[str]:
                 flagged.append(match.span())
                 problems.append(f"{kind} typed into the prose: {number!r} in {' '.join(prose.split())[:140]!r}")
     return problems
+
+
+def readme_claim_problems(path: str | Path) -> list[str]:
+    """:func:`markdown_claim_problems` of a Markdown file whose tables are rendered from results files
+    (``<!-- results: ... -->`` blocks, see :mod:`metalearn_lite.results`): the prose around them."""
+    text = re.sub(r"<!-- results:.*?<!-- end results -->", " ", Path(path).read_text(encoding="utf-8"), flags=re.S)
+    return markdown_claim_problems(text)
 
 
 def claim_problems(path: str | Path) -> list[str]:

@@ -1,0 +1,110 @@
+"""Trained learners that ship with the package, each with the manifest that says how it was made.
+
+A chapter can train a learner only as long as its time budget allows; the method's known behaviour
+often needs longer. So ``benchmarks/train_fewshot.py`` trains each learner longer, and writes its
+weights (``<name>.pt``) and a manifest (``<name>.json``) into this package's ``checkpoints`` folder:
+the exact command, the git commit, the seed, the data split, the training steps and its CPU and
+wall seconds, the learning curve, the final metrics with their confidence intervals, and the
+SHA-256 of the weights. :func:`available` lists them, :func:`load` rebuilds the learner from its
+manifest, checks the hash (a mismatch raises an error that says what to do) and loads the weights.
+``tests/test_pretrained.py`` reproduces each recorded accuracy on a fixed set of held-out episodes.
+§4.2 (``notebooks/08_few_shot.ipynb``) evaluates them live.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from . import checks
+from .tasks import Task
+
+__all__ = ["CHECKPOINTS", "ChecksumError", "available", "build", "load", "manifest", "predictor"]
+
+CHECKPOINTS = Path(__file__).resolve().parent / "checkpoints"
+
+
+class ChecksumError(ValueError):
+    """A checkpoint's weights do not have the SHA-256 its manifest records."""
+
+
+def available() -> list[str]:
+    """The names of the shipped checkpoints (each has a manifest and a weights file)."""
+    return sorted(p.stem for p in CHECKPOINTS.glob("*.json") if (CHECKPOINTS / f"{p.stem}.pt").is_file())
+
+
+def manifest(name: str) -> dict[str, Any]:
+    """The manifest of checkpoint ``name``.
+
+    Raises:
+        ValueError: no such checkpoint (the message lists the available ones).
+    """
+    checks.one_of("name", name, available())
+    return json.loads((CHECKPOINTS / f"{name}.json").read_text(encoding="utf-8"))
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def build(spec: dict[str, Any]) -> nn.Module:
+    """The untrained learner a manifest's ``"build"`` entry describes (network, learner, settings)."""
+    from . import gradient, metric, nets
+
+    net_spec = dict(spec["net"])
+    kind = net_spec.pop("kind")
+    network = {"ConvNet4": nets.ConvNet4, "ConvEncoder": nets.ConvEncoder}[kind](**net_spec)
+    learner, kwargs = spec["learner"], dict(spec.get("kwargs", {}))
+    if learner == "PrototypicalNetwork":
+        return metric.PrototypicalNetwork(network)
+    cls = {"MAML": gradient.MAML, "ANIL": gradient.ANIL, "Reptile": gradient.Reptile}[learner]
+    return cls(network, F.cross_entropy, **kwargs)
+
+
+def load(name: str, device: torch.device | str = "cpu") -> tuple[nn.Module, dict[str, Any]]:
+    """The trained learner ``name`` and its manifest, after checking the weights' SHA-256.
+
+    Raises:
+        ValueError: unknown ``name``.
+        ChecksumError: the weights file differs from the one the manifest describes (a partial
+            download or a local edit); reinstall the package or retrain with the manifest's command.
+    """
+    record = manifest(name)
+    path = CHECKPOINTS / f"{name}.pt"
+    actual = _sha256(path)
+    if actual != record["sha256"]:
+        raise ChecksumError(f"{path} has SHA-256 {actual}, but its manifest records {record['sha256']}: the file was "
+                            f"changed or truncated. Reinstall metalearn-lite, or retrain it with: {record['command']}")
+    learner = build(record["build"])
+    learner.load_state_dict(torch.load(path, map_location="cpu", weights_only=True))
+    return learner.to(device), record
+
+
+def predictor(learner: nn.Module, record: dict[str, Any]) -> Callable[[Task], Tensor]:
+    """``task -> predicted query labels`` for a learner from :func:`load`, as its manifest says to test it.
+
+    A gradient-based learner adapts to the support set with the manifest's ``test_inner_steps``
+    (first order: predicting needs no second-order graph) and classifies the queries with its fast
+    weights; a prototypical network compares the queries with the support prototypes. Pass it to
+    :func:`metalearn_lite.evaluate_episodes`. Shapes: ``task.x_query (Q, 1, H, W)`` -> ``(Q,)``.
+    """
+    checks.module("learner", learner)
+    steps = checks.positive_int("record['test_inner_steps']", record.get("test_inner_steps", 1))
+
+    def predict(task: Task) -> Tensor:
+        device = next(learner.parameters()).device
+        task = task.to(device)
+        if not hasattr(learner, "adapt"):
+            return learner.predict(task).cpu()
+        with torch.no_grad():
+            fast = learner.adapt(task.x_support, task.y_support, inner_steps=steps)
+            return learner(task.x_query, fast).argmax(dim=1).cpu()
+
+    return predict
