@@ -11,19 +11,25 @@ STAMP := $(VENV)/.installed
 PIP := $(BIN)/python -m pip --disable-pip-version-check
 CELL_TIMEOUT ?= 900
 
-.PHONY: help setup book test lint unit notebooks book-check browser lab clean distclean
+.PHONY: help setup book test lint unit notebooks colab book-check browser lab clean distclean
 
 help:
 	@echo "make book   build the HTML book (executes every notebook, cached) into _build/html"
 	@echo "make test   lint, unit tests, every notebook under nbval, the book build with -W, and the"
 	@echo "            built book in headless Chromium (screenshots in _build/screenshots)"
+	@echo "make colab  write the chapters' Colab edition (after make notebooks or make book) into _build/colab"
 	@echo "make lab    open JupyterLab in the project's environment"
 	@echo "make clean  remove build outputs (make distclean also removes .venv)"
 
-# torch first, pinned: a bare `torch` requirement would pull a multi-GB CUDA build.
+# torch first, pinned, from PyTorch's CPU wheel index: on Linux a bare `torch` from PyPI is the CUDA
+# build with several GB of NVIDIA wheels. The pin (torch==2.13.0) also matches the index's 2.13.0+cpu.
+# `make setup TORCH_INDEX=` installs torch from pip's ordinary indexes instead (a local wheel, a GPU
+# machine); .ci/run does that where a local torch wheel is configured (PIP_FIND_LINKS).
+TORCH_INDEX ?= https://download.pytorch.org/whl/cpu
+TORCH_INDEX_ARGS := $(if $(TORCH_INDEX),--index-url $(TORCH_INDEX) --extra-index-url https://pypi.org/simple)
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
-	$(PIP) install -q -c constraints.txt torch
+	$(PIP) install -q -c constraints.txt $(TORCH_INDEX_ARGS) torch
 	$(PIP) install -q -c constraints.txt -e ".[dev]"
 	touch $@
 
@@ -56,7 +62,12 @@ book-check: $(STAMP)
 browser: $(STAMP)
 	$(BIN)/pytest -q -rs -m browser tests
 
-test: lint unit notebooks book-check browser
+# The chapters' Colab edition (metalearn_lite.course.colab): plain Jupyter Markdown with the outputs
+# and glued numbers of the notebooks just executed; the Pages workflow publishes it.
+colab: $(STAMP)
+	$(BIN)/python -m metalearn_lite.course colab _build/colab --executed _build/.jupyter_cache --force
+
+test: lint unit notebooks colab book-check browser
 	@echo "make test: all checks passed"
 
 lab: $(STAMP)

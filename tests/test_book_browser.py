@@ -264,3 +264,76 @@ def test_the_link_check_finds_broken_links_and_anchors(browser, tmp_path):
             f"{url}missing.html (missing page)",
         ]
     context.close()
+
+
+def test_the_colab_edition_reads_cleanly_in_a_plain_renderer(browser, tmp_path):
+    """Chapter 4.2's Colab edition (``make colab``), rendered by nbconvert's plain HTML exporter
+    (mistune Markdown, no MyST): no MyST syntax visible, exercises as headings, solutions collapsed
+    until clicked, citations author-year, the run's figures shown. Screenshot:
+    ``_build/screenshots/colab-edition.png``."""
+    edition = ROOT / "_build" / "colab" / "notebooks" / "08_few_shot.ipynb"
+    if not edition.is_file():
+        pytest.skip(f"{edition} is missing: run `make colab` after `make notebooks`")
+    from nbconvert import HTMLExporter
+
+    html, _ = HTMLExporter(template_name="basic").from_notebook_node(nbformat.read(edition, as_version=4))
+    (tmp_path / "index.html").write_text(f"<html><head><meta charset='utf-8'></head><body>{html}</body></html>",
+                                         encoding="utf-8")
+    context = browser.new_context(viewport={"width": 1100, "height": 900})
+    page = context.new_page()
+    try:
+        with serve(tmp_path) as url:
+            context.route("**/*", lambda route: route.continue_() if route.request.url.startswith(url)
+                          else route.abort())
+            page.goto(url, wait_until="load")
+            text = page.inner_text("body")
+            for myst in ("{footcite", "{glue", "{exercise}", "{solution", ":::", ":label:", "{footbibliography}"):
+                assert myst not in text, f"{myst!r} is visible in the Colab edition"
+            assert "(Snell et al., 2017; Finn et al., 2017)" in text
+            headings = page.eval_on_selector_all("h4", "hs => hs.map(h => h.textContent.trim())")
+            assert sum(h.startswith("Exercise") for h in headings) == 4, headings
+            details = page.locator("details")
+            assert details.count() == 3 and not details.first.evaluate("d => d.open"), "solutions start collapsed"
+            details.first.locator("summary").click()
+            assert details.first.evaluate("d => d.open"), "a click opens a solution"
+            figures = page.locator("img[src^='data:']")  # the outputs' figures (the badge's image is remote)
+            assert figures.count() >= 3, "the edition carries the run's figures"
+            assert figures.evaluate_all("imgs => imgs.every(i => i.complete && i.naturalWidth > 0)")
+            SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+            page.locator("h2", has_text="4.2.7").scroll_into_view_if_needed()
+            page.screenshot(path=str(SCREENSHOTS / "colab-edition.png"))
+    finally:
+        context.close()
+
+
+_WIDE_LINES = """() => { let total = 0, wide = 0;
+  for (const pre of document.querySelectorAll('div.cell_input pre, div.highlight pre')) {
+    const style = getComputedStyle(pre), ctx = document.createElement('canvas').getContext('2d');
+    ctx.font = style.font;
+    const char = ctx.measureText('x'.repeat(100)).width / 100;
+    const room = pre.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight);
+    for (const line of pre.textContent.split('\\n')) {
+      if (line.length) { total++; if (line.length * char > room + 1) wide++; }
+    }
+  }
+  const tables = [...document.querySelectorAll('article table')]
+    .filter(t => t.scrollWidth > t.parentElement.clientWidth + 1);
+  return {total, wide, tables: tables.length}; }"""
+
+
+@pytest.mark.parametrize(("width", "most_wide"), [(1440, 0.15), (1920, 0.01)])
+def test_code_and_tables_fit_the_content_column(browser, site, width, most_wide):
+    """``_static/wide-code.css``: on a wide screen code lines (up to 120 characters) and tables fit
+    their column instead of scrolling sideways."""
+    context = browser.new_context(viewport={"width": width, "height": 900})
+    page = context.new_page()
+    try:
+        total = wide = 0
+        for chapter in CHAPTERS:
+            open_page(page, site, chapter + ".html")
+            counts = page.evaluate(_WIDE_LINES)
+            total, wide = total + counts["total"], wide + counts["wide"]
+            assert counts["tables"] == 0, f"{chapter}: a table is wider than the column at {width} px"
+        assert wide <= most_wide * total, f"{wide} of {total} code lines are wider than their block at {width} px"
+    finally:
+        context.close()

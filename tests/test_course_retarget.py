@@ -53,7 +53,7 @@ def test_retarget_to_a_fork_makes_every_notebook_agree(book, capsys):
     for path in sorted((book / "notebooks").glob("*.ipynb")):
         nb = nbformat.read(path, as_version=4)
         owner_repo = book_fork.removeprefix("https://github.com/")
-        colab = f"colab.research.google.com/github/{owner_repo}/blob/{branch}/notebooks/"
+        colab = f"colab.research.google.com/github/{owner_repo}/blob/colab-{branch}/notebooks/"  # the Colab edition
         assert colab + path.name in nb.cells[0].source
         assert f'"metalearn-lite @ git+https://github.com/{owner_repo}.git@{branch}"' in nb.cells[1].source
         assert original.owner_repo not in nb.cells[0].source + nb.cells[1].source

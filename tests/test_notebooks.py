@@ -40,6 +40,15 @@ def test_every_notebook_is_in_the_toc_and_every_entry_exists(repo_root, notebook
         assert (repo_root / f"{entry}.md").is_file() or (repo_root / f"{entry}.ipynb").is_file(), entry
 
 
+def test_no_part_of_the_sidebar_repeats_its_only_chapter(repo_root):
+    """A part with one chapter shows the same title twice in the sidebar: sections share parts instead."""
+    import yaml
+
+    parts = yaml.safe_load((repo_root / "_toc.yml").read_text(encoding="utf-8"))["parts"]
+    single = [part["caption"] for part in parts if len(part["chapters"]) == 1]
+    assert single == [], f"parts with a single chapter: {single}"
+
+
 def test_intro_table_links_every_chapter(repo_root, notebooks):
     """The landing page's table maps article sections to chapters: each written chapter is linked."""
     intro = (repo_root / "book" / "intro.md").read_text(encoding="utf-8")
@@ -51,7 +60,7 @@ def test_badges_and_install_cells_agree_with_config(config, notebooks):
     for path in notebooks:
         nb = nbformat.read(path, as_version=4)
         assert config.colab_url(path) in nb.cells[0].source
-        assert config.colab_url(path).endswith(f"/blob/{config.branch}/notebooks/{path.name}")
+        assert config.colab_url(path).endswith(f"/blob/{config.colab_branch}/notebooks/{path.name}")
         assert config.pip_requirement in nb.cells[1].source
         assert config.repo_url.removeprefix("https://") in config.pip_requirement
 
@@ -215,7 +224,7 @@ def test_config_rejects_non_github_urls():
     cfg = BookConfig("https://github.com/a/b.git", branch="v1.0")
     assert cfg.owner_repo == "a/b"
     assert cfg.colab_url("x/03_metric.ipynb") == (
-        "https://colab.research.google.com/github/a/b/blob/v1.0/notebooks/03_metric.ipynb"
+        "https://colab.research.google.com/github/a/b/blob/colab-v1.0/notebooks/03_metric.ipynb"
     )
     assert cfg.pip_requirement == "metalearn-lite @ git+https://github.com/a/b.git@v1.0"
 

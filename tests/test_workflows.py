@@ -160,8 +160,33 @@ def test_every_make_target_that_ci_and_the_readme_call_exists():
     assert {"book", "test", "lab", "clean"} <= set(called) <= targets
     makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
     test_rule = re.search(r"^test:(.*)$", makefile, re.M).group(1).split()
-    assert test_rule == ["lint", "unit", "notebooks", "book-check", "browser"], "the browser step runs last"
+    assert test_rule == ["lint", "unit", "notebooks", "colab", "book-check", "browser"], (
+        "the Colab edition is written from the notebooks just run; the browser step runs last")
     assert set(test_rule) <= targets
+
+
+def test_the_pages_workflow_publishes_the_colab_edition():
+    steps = [s for job in load("pages.yml")["jobs"].values() for s in job.get("steps", [])]
+    runs = "\n".join(s.get("run", "") for s in steps)
+    assert make_targets_called(runs)[-2:] == ["book", "colab"], "the edition is written after the book's run"
+    publish = next(s for s in steps if str(s.get("uses", "")).startswith("peaceiris/actions-gh-pages@"))
+    assert publish["with"]["publish_dir"] == "_build/colab"
+    assert "colab_branch" in runs and "steps.colab.outputs.branch" in publish["with"]["publish_branch"]
+    assert load("pages.yml")["permissions"]["contents"] == "write"
+
+
+@pytest.mark.parametrize("variable", [None, ""])
+def test_setup_installs_the_cpu_build_of_torch_unless_told_otherwise(variable):
+    import subprocess
+
+    command = ["make", "-n", "-B", ".venv/.installed"] + ([] if variable is None else [f"TORCH_INDEX={variable}"])
+    out = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=True).stdout
+    torch_line = next(line for line in out.splitlines() if line.rstrip().endswith(" torch"))
+    assert "-c constraints.txt" in torch_line
+    if variable is None:
+        assert "--index-url https://download.pytorch.org/whl/cpu" in torch_line
+    else:
+        assert "--index-url" not in torch_line
 
 
 def test_the_python_of_ci_satisfies_requires_python():

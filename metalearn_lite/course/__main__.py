@@ -3,6 +3,7 @@
     student SRC_DIR OUT_DIR          write student versions (solutions stubbed, checks kept)
     retarget REPO_URL [--branch B]   point _config.yml, Colab badges and install cells at a fork
     check NOTEBOOK [NOTEBOOK ...]    run notebooks and report each exercise's check: pass or fail
+    colab OUT_DIR [--executed CACHE] write the chapters' Colab edition (plain Markdown, run outputs)
 
 See ``book/for-instructors.md``. Needs the ``course`` extra: ``pip install "metalearn-lite[course]"``.
 """
@@ -52,6 +53,15 @@ def _check(args: argparse.Namespace) -> int:
     return 0 if all(r.ok for r in reports) else 1
 
 
+def _colab(args: argparse.Namespace) -> int:
+    from .colab import write_colab_edition
+
+    written = write_colab_edition(args.root, args.out_dir, args.executed, force=args.force)
+    source = "with the outputs of " + str(args.executed) if args.executed else "without outputs"
+    print(f"{len(written)} Colab-edition notebook(s) in {Path(args.out_dir) / 'notebooks'}, {source}")
+    return 0
+
+
 def _positive_int(text: str) -> int:
     try:
         value = int(text)
@@ -88,6 +98,15 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--jobs", type=_positive_int, default=1, help="notebooks graded at once (default: 1)")
     check.add_argument("--json", action="store_true", help="print the reports as JSON")
     check.set_defaults(run=_check)
+
+    colab = commands.add_parser("colab", help="write the chapters' Colab edition (plain Jupyter Markdown)")
+    colab.add_argument("out_dir", metavar="OUT_DIR", help="folder for the edition (notebooks/ is created in it)")
+    colab.add_argument("--executed", type=Path, default=None,
+                       help="the book's execution cache, whose outputs and glued numbers to use "
+                            "(e.g. _build/.jupyter_cache after `make notebooks`)")
+    colab.add_argument("--root", default=".", type=Path, help="the book's root folder (default: .)")
+    colab.add_argument("--force", action="store_true", help="overwrite an earlier edition in OUT_DIR")
+    colab.set_defaults(run=_colab)
     return parser
 
 

@@ -114,12 +114,25 @@ class BookConfig:
         name = Path(notebook).name
         return "/".join(p for p in (self.path_to_book, folder.strip("/"), name) if p)
 
+    @property
+    def colab_branch(self) -> str:
+        """The branch that holds the Colab edition of the chapters (:mod:`.colab`): ``colab-<branch>``."""
+        return f"colab-{self.branch}"
+
     def colab_url(self, notebook: str | Path, folder: str = "notebooks") -> str:
-        """The Colab address that opens ``notebook`` from the configured repository and branch."""
+        """The Colab address that opens ``notebook``: the chapters' Colab edition (on
+        :attr:`colab_branch`) for the book's ``notebooks``, the configured branch for other folders."""
+        branch = self.colab_branch if folder.strip("/") == "notebooks" else self.branch
         return (
-            f"https://colab.research.google.com/github/{self.owner_repo}/blob/{self.branch}/"
+            f"https://colab.research.google.com/github/{self.owner_repo}/blob/{branch}/"
             f"{self.notebook_path(notebook, folder)}"
         )
+
+    def pages_url(self, notebook: str | Path) -> str:
+        """Where GitHub Pages serves the book's rendering of the chapter ``notebook``."""
+        owner, repo = self.owner_repo.split("/")
+        page = "/".join(p for p in (self.path_to_book, "notebooks", Path(notebook).stem + ".html") if p)
+        return f"https://{owner.lower()}.github.io/{repo}/{page}"
 
     def colab_badge(self, notebook: str | Path, folder: str = "notebooks") -> str:
         """The Markdown "Open in Colab" badge for ``notebook``."""
