@@ -114,3 +114,17 @@ def test_set_repository_edits_text_only_where_needed():
         set_repository("title: x\n", "https://github.com/c/d", "dev")
     with pytest.raises(ValueError, match="no 'url:' key"):
         set_repository("repository:\n  branch: main\n", "https://github.com/c/d", "dev")
+
+
+def test_retarget_also_rewrites_committed_student_versions(book):
+    from metalearn_lite.course.student import write_student_versions
+
+    write_student_versions(book / "notebooks", book / "students")
+    assert main(["retarget", "https://github.com/prof-example/course-2027", "--branch", "fall-2027",
+                 "--root", str(book)]) == 0
+    config = BookConfig.load(book)
+    for path in sorted((book / "students").glob("*.ipynb")):
+        nb = nbformat.read(path, as_version=4)
+        assert config.colab_url(path, "students") in nb.cells[0].source
+        assert "/blob/fall-2027/students/" in config.colab_url(path, "students"), "students open their own copy"
+        assert config.pip_requirement in nb.cells[1].source

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import ast
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import nbformat
@@ -12,7 +14,7 @@ import pytest
 from metalearn_lite.course.__main__ import main
 from metalearn_lite.course.config import COLAB_BADGE, BookConfig
 from metalearn_lite.course.exercises import directives, parse_exercises
-from metalearn_lite.course.student import STUDENT_NOTE, stub_source, student_notebook
+from metalearn_lite.course.student import STUDENT_NOTE, stub_source, student_notebook, write_student_versions
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
@@ -83,7 +85,9 @@ def test_student_version_of_the_tiny_chapter(tiny_chapter):
     checks = [c for c in code if "check" in c.metadata.get("tags", [])]
     assert [c.metadata["exercise"] for c in checks] == ["ex-99-mean", "ex-99-norm"]
     assert [c.source for c in checks] == [c.source for c in nb.cells if "check" in c.metadata.get("tags", [])]
-    assert "## References" in student.cells[-1].source and ":label: ex-99-why" in student.cells[-1].source
+    assert "## References" in student.cells[-2].source and ":label: ex-99-why" in student.cells[-2].source
+    answer = student.cells[-1]  # where the student answers the prose exercise, for grading by hand
+    assert answer.cell_type == "markdown" and answer.metadata == {"tags": ["answer"], "exercise": "ex-99-why"}
     assert [e.label for e in parse_exercises(student, student=True)] == ["ex-99-mean", "ex-99-norm", "ex-99-why"]
     assert nb.cells[1].outputs, "the original notebook is left untouched"
 
@@ -151,3 +155,12 @@ def test_cli_refuses_to_overwrite_the_solutions_and_reports_bad_input(tmp_path, 
     err = capsys.readouterr().err
     assert "99_tiny.ipynb" in err and "without a check cell" in err
     assert not (tmp_path / "out").exists(), "nothing is written when a notebook breaks the convention"
+
+
+def test_committed_student_versions_pass_the_projects_lint(repo_root, tmp_path):
+    """An instructor commits ``students/``; CI lints the repository: the stubs must not fail it."""
+    ruff = shutil.which("ruff") or str(Path(sys.executable).parent / "ruff")
+    for path in write_student_versions(repo_root / "notebooks", tmp_path / "students"):
+        result = subprocess.run([ruff, "check", "--stdin-filename", f"students/{path.name}", "-"], cwd=repo_root,
+                                input=path.read_text(encoding="utf-8"), capture_output=True, text=True)
+        assert result.returncode == 0, result.stdout + result.stderr

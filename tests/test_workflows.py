@@ -177,10 +177,13 @@ def test_the_pages_workflow_publishes_the_colab_edition():
 
 @pytest.mark.parametrize("variable", [None, ""])
 def test_setup_installs_the_cpu_build_of_torch_unless_told_otherwise(variable):
+    import os
     import subprocess
 
     command = ["make", "-n", "-B", ".venv/.installed"] + ([] if variable is None else [f"TORCH_INDEX={variable}"])
-    out = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=True).stdout
+    # as on a fresh machine: not the TORCH_INDEX that .ci/run exports, nor the flags of an outer make
+    env = {k: v for k, v in os.environ.items() if k not in ("TORCH_INDEX", "MAKEFLAGS", "MFLAGS", "MAKELEVEL")}
+    out = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=True, env=env).stdout
     torch_line = next(line for line in out.splitlines() if line.rstrip().endswith(" torch"))
     assert "-c constraints.txt" in torch_line
     if variable is None:

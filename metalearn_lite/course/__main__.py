@@ -3,6 +3,7 @@
     student SRC_DIR OUT_DIR          write student versions (solutions stubbed, checks kept)
     retarget REPO_URL [--branch B]   point _config.yml, Colab badges and install cells at a fork
     check NOTEBOOK [NOTEBOOK ...]    run notebooks and report each exercise's check: pass or fail
+          [--reference DIR] [--gradebook CSV] [--manual MD] [--points JSON]
     colab OUT_DIR [--executed CACHE] write the chapters' Colab edition (plain Markdown, run outputs)
 
 See ``book/for-instructors.md``. Needs the ``course`` extra: ``pip install "metalearn-lite[course]"``.
@@ -43,13 +44,23 @@ def _retarget(args: argparse.Namespace) -> int:
 
 
 def _check(args: argparse.Namespace) -> int:
+    from .gradebook import load_points, write_gradebook, write_manual_sheet
     from .grading import grade_notebooks
 
-    reports = grade_notebooks(args.notebooks, timeout=args.timeout, jobs=args.jobs)
+    points = load_points(args.points)  # before the (long) grading: a bad file fails at once
+    for option in ("gradebook", "manual"):
+        target = getattr(args, option)
+        if target is not None and target.exists() and not args.force:
+            raise ValueError(f"--{option} {target} exists; refusing to overwrite it (pass --force)")
+    reports = grade_notebooks(args.notebooks, timeout=args.timeout, jobs=args.jobs, reference_dir=args.reference)
     if args.json:
         print("[" + ",\n".join(r.to_json() for r in reports) + "]")
     else:
         print("\n\n".join(r.format() for r in reports))
+    if args.gradebook is not None:
+        print(f"gradebook: {write_gradebook(reports, args.gradebook, points, force=args.force)}")
+    if args.manual is not None:
+        print(f"prose answers: {write_manual_sheet(reports, args.manual, force=args.force)}")
     return 0 if all(r.ok for r in reports) else 1
 
 
@@ -97,6 +108,15 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--timeout", type=_positive_int, default=900, help="seconds per cell (default: 900)")
     check.add_argument("--jobs", type=_positive_int, default=1, help="notebooks graded at once (default: 1)")
     check.add_argument("--json", action="store_true", help="print the reports as JSON")
+    check.add_argument("--reference", type=Path, default=None,
+                       help="folder of the instructor's chapters (e.g. notebooks): run their checks, with only "
+                            "the submissions' solution cells put in, so an edited check changes nothing")
+    check.add_argument("--gradebook", type=Path, default=None, help="write a CSV gradebook here")
+    check.add_argument("--manual", type=Path, default=None,
+                       help="write the answers to the prose exercises here (Markdown), for grading by hand")
+    check.add_argument("--points", type=Path, default=None,
+                       help='JSON file of points per exercise, e.g. {"ex-01-class-means": 2} (default: 1 each)')
+    check.add_argument("--force", action="store_true", help="overwrite an existing gradebook or answer sheet")
     check.set_defaults(run=_check)
 
     colab = commands.add_parser("colab", help="write the chapters' Colab edition (plain Jupyter Markdown)")

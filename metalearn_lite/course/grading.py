@@ -19,10 +19,10 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from .config import read_notebook
-from .exercises import parse_exercises
+from .exercises import ANSWER_TAG, parse_exercises
 from .student import stub_source
 
-__all__ = ["ExerciseResult", "Report", "check_fails_on_stub", "grade_notebook", "grade_notebooks"]
+__all__ = ["ExerciseResult", "Report", "check_fails_on_stub", "grade_notebook", "grade_notebooks", "trusted_notebook"]
 
 PASS, FAIL, MANUAL = "pass", "fail", "manual"
 STUB_FAILURES = ("NotImplementedError", "AssertionError")
@@ -44,6 +44,7 @@ class Report:
     notebook: str
     results: list[ExerciseResult] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)  # failing cells that belong to no exercise
+    answers: dict[str, str] = field(default_factory=dict)  # prose exercise -> the student's answer
 
     @property
     def graded(self) -> list[ExerciseResult]:
@@ -143,12 +144,45 @@ def _run_cells(nb, folder: Path, timeout: float) -> tuple[dict[int, str], int | 
     return errors, None, ""
 
 
-def grade_notebook(path: str | Path, timeout: float = 900) -> Report:
+def trusted_notebook(submission, reference):
+    """The notebook the grader runs: the instructor's ``reference`` chapter (its own cells, its own
+    checks) with only the solution cells taken from the student's ``submission``, matched by exercise
+    label. A check the student edited or deleted is therefore never run; a solution the student did
+    not write stays the stub (it fails with ``NotImplementedError``)."""
+    import nbformat
+
+    from .student import student_notebook
+
+    theirs = {e.label: e for e in parse_exercises(submission, student=True)}
+    trusted = student_notebook(reference)  # stubs in place of the instructor's solutions
+    for exercise in parse_exercises(trusted, student=True):
+        if exercise.is_code and exercise.label in theirs and theirs[exercise.label].solution_cells:
+            (mine,) = exercise.solution_cells
+            trusted.cells[mine].source = "\n\n".join(
+                submission.cells[i].source for i in theirs[exercise.label].solution_cells)
+    return nbformat.from_dict(trusted)
+
+
+def _answers(nb) -> dict[str, str]:
+    """The student's answers to the prose exercises (cells tagged ``answer``), by label."""
+    answers = {}
+    for cell in nb.cells:
+        if cell.cell_type == "markdown" and ANSWER_TAG in cell.metadata.get("tags", []):
+            text = cell.source.split("):", 1)[-1].strip() if cell.source.startswith("**Your answer") else cell.source
+            answers[cell.metadata.get("exercise", "?")] = text.strip()
+    return answers
+
+
+def grade_notebook(path: str | Path, timeout: float = 900, reference: str | Path | None = None) -> Report:
     """Execute the notebook at ``path`` and grade each exercise by its check cells.
 
     Args:
         path: a chapter notebook or its student version, following the exercise convention.
         timeout: seconds any one cell may run before it is interrupted and counts as failed.
+        reference: the instructor's chapter notebook. When given, the grader runs *its* cells and
+            checks with the submission's solution cells put in (:func:`trusted_notebook`), so editing
+            a check cannot change a grade. Without it, the submission runs as it is (a student
+            checking their own work).
 
     Raises:
         ValueError: when the notebook has no exercise graded by a check cell, or breaks the convention.
@@ -160,7 +194,10 @@ def grade_notebook(path: str | Path, timeout: float = 900) -> Report:
     if timeout <= 0:
         raise ValueError(f"timeout must be positive seconds, got {timeout!r}")
     nb = read_notebook(path)
+    answers = _answers(nb)
     try:
+        if reference is not None:
+            nb = trusted_notebook(nb, read_notebook(reference))
         exercises = parse_exercises(nb, student=True)
     except ValueError as error:
         raise ValueError(f"{path}: {error}") from error
@@ -168,7 +205,7 @@ def grade_notebook(path: str | Path, timeout: float = 900) -> Report:
         raise ValueError(f"{path} has no exercise with a check cell (tag 'check'): nothing to grade")
 
     errors, stopped_at, why = _run_cells(nb, path.parent.resolve(), timeout)
-    report = Report(str(path))
+    report = Report(str(path), answers=answers)
     owned = set()
     for exercise in exercises:
         cells = exercise.solution_cells + exercise.check_cells
@@ -192,14 +229,36 @@ def grade_notebook(path: str | Path, timeout: float = 900) -> Report:
     return report
 
 
-def grade_notebooks(paths: list[str | Path], timeout: float = 900, jobs: int = 1) -> list[Report]:
-    """Grade several notebooks, ``jobs`` at a time (each in its own kernel); reports in order."""
+def grade_notebooks(paths: list[str | Path], timeout: float = 900, jobs: int = 1,
+                    reference_dir: str | Path | None = None) -> list[Report]:
+    """Grade several notebooks, ``jobs`` at a time (each in its own kernel); reports in order.
+
+    A notebook that cannot be graded (unreadable, its tags broken, no matching reference) gets a
+    report with that one error instead of stopping the batch. With ``reference_dir`` (the instructor's
+    chapters, e.g. ``notebooks``), each submission is graded against the chapter of the same file name.
+    """
     from concurrent.futures import ThreadPoolExecutor
 
     if isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1:
         raise ValueError(f"jobs must be a positive int, got {jobs!r}")
+    missing = [str(p) for p in paths if not Path(p).is_file()]
+    if missing:  # a mistyped argument, not a submission to report on
+        raise ValueError(f"NOTEBOOK must be a notebook file, got {missing[0]!r} (not found)"
+                         + (f" and {len(missing) - 1} more" if len(missing) > 1 else ""))
+    if reference_dir is not None and not Path(reference_dir).is_dir():
+        raise ValueError(f"--reference must be the folder of the instructor's chapters, got {str(reference_dir)!r}")
+
+    def grade(path) -> Report:
+        reference = None if reference_dir is None else Path(reference_dir) / Path(path).name
+        try:
+            if reference is not None and not reference.is_file():
+                raise ValueError(f"{path}: no chapter {reference.name} in {reference_dir} to grade it against")
+            return grade_notebook(path, timeout, reference)
+        except (ValueError, OSError) as error:
+            return Report(str(path), errors=[" ".join(str(error).split())])
+
     with ThreadPoolExecutor(max_workers=min(jobs, len(paths)) or 1) as pool:
-        return list(pool.map(lambda p: grade_notebook(p, timeout), paths))
+        return list(pool.map(grade, paths))
 
 
 def check_fails_on_stub(nb, check_cell: int, run) -> str | None:

@@ -4,7 +4,8 @@
 
 1. rewrites ``repository.url`` (and ``branch``) in ``_config.yml`` *as text*, so its comments and
    layout survive;
-2. sets every notebook's "Open in Colab" badge and Colab setup cell to what
+2. sets every notebook's (and every committed student version's, in ``students/``) "Open in Colab"
+   badge and Colab setup cell to what
    :class:`~metalearn_lite.course.config.BookConfig` derives from the new pair (the one place
    where that derivation lives).
 
@@ -113,6 +114,17 @@ def retarget(root: str | Path, repo_url: str, branch: str | None = None) -> Reta
         after = nbformat.writes(nb)
         if after != before:
             updates[path] = after if after.endswith("\n") else after + "\n"  # as nbformat.write does
+    for path in sorted((root / "students").glob("*.ipynb")):  # committed student versions, if any
+        nb = read_notebook(path)
+        before = nbformat.writes(nb)
+        for cell in nb.cells[:2]:
+            if cell.cell_type == "markdown":
+                cell.source = COLAB_BADGE.sub(lambda _, p=path: new.colab_badge(p, "students"), cell.source)
+            elif SETUP_CELL_TAG in cell.metadata.get("tags", []):
+                cell.source = new.setup_cell()
+        after = nbformat.writes(nb)
+        if after != before:
+            updates[path] = after if after.endswith("\n") else after + "\n"
     if problems:
         raise ValueError("nothing was changed:\n  " + "\n  ".join(problems))
     for path, content in updates.items():

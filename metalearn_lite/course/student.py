@@ -21,9 +21,9 @@ import re
 from pathlib import Path
 
 from .config import COLAB_BADGE, BookConfig, read_notebook
-from .exercises import SOLUTION_TAG, directives, parse_exercises
+from .exercises import ANSWER_TAG, SOLUTION_TAG, directives, parse_exercises
 
-__all__ = ["STUB_BODY", "stub_source", "student_notebook", "write_student_versions"]
+__all__ = ["STUB_BODY", "answer_cell", "stub_source", "student_notebook", "write_student_versions"]
 
 STUB_BODY = ("# YOUR CODE HERE", "raise NotImplementedError")
 STUDENT_NOTE = (
@@ -106,9 +106,14 @@ def student_notebook(nb, badge: str | None = None):
 
     exercises = parse_exercises(nb)
     label_of = {i: e.label for e in exercises for i in e.solution_cells + e.check_cells}
+    prose_at: dict[int, list[str]] = {}  # cell -> labels of the prose exercises it states
+    for e in exercises:
+        if not e.is_code:
+            prose_at.setdefault(e.cell, []).append(e.label)
     out = nbformat.from_dict(nb)  # a deep copy
     cells, in_solution = [], False
     for index, cell in enumerate(out.cells):
+        cells += [answer_cell(label) for label in prose_at.get(index - 1, [])]  # answers to the cell before
         if cell.cell_type == "markdown":
             spans = []
             for d in directives(cell.source):
@@ -135,12 +140,23 @@ def student_notebook(nb, badge: str | None = None):
         for key in ("execution", "collapsed", "scrolled"):
             cell.metadata.pop(key, None)
         cells.append(cell)
+    cells += [answer_cell(label) for label in prose_at.get(len(out.cells) - 1, [])]
     out.cells = cells
     title = out.cells[0]
     title.source = COLAB_BADGE.sub(badge or "", title.source)
     heading, _, rest = re.sub(r"\n{3,}", "\n\n", title.source).partition("\n")
     title.source = f"{heading}\n\n{STUDENT_NOTE}\n\n{rest.strip()}".rstrip()
     return out
+
+
+def answer_cell(label: str):
+    """The Markdown cell, tagged ``answer``, in which a student writes the answer to a prose exercise;
+    ``python -m metalearn_lite.course check --manual FILE`` collects them for grading by hand."""
+    import nbformat
+
+    cell = nbformat.v4.new_markdown_cell(f"**Your answer to `{label}`** (double-click to write it here):\n\n")
+    cell.metadata = {"tags": [ANSWER_TAG], "exercise": label}
+    return cell
 
 
 def _book_root(start: Path) -> Path | None:
