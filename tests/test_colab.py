@@ -122,3 +122,28 @@ def test_an_earlier_edition_is_not_overwritten_without_force(repo_root, tmp_path
     assert exit_info.value.code == 2
     assert "pass --force" in capsys.readouterr().err
     assert main(["colab", str(tmp_path), "--root", str(repo_root), "--force"]) == 0
+
+
+def test_committed_student_versions_get_a_colab_edition_with_editable_stubs(repo_root, tmp_path):
+    import shutil
+
+    from metalearn_lite.course.student import write_student_versions
+
+    book = tmp_path / "book"
+    book.mkdir()
+    shutil.copy(repo_root / "_config.yml", book / "_config.yml")
+    shutil.copytree(repo_root / "book", book / "book")
+    shutil.copytree(repo_root / "notebooks", book / "notebooks", ignore=shutil.ignore_patterns("*.py", ".*"))
+    write_student_versions(book / "notebooks", book / "students")
+    written = write_colab_edition(book, tmp_path / "out")
+    students = [p for p in written if p.parent.name == "students"]
+    assert len(students) == len(list((book / "notebooks").glob("*.ipynb")))
+    config = BookConfig.load(book)
+    for path in students:
+        nb = nbformat.read(path, as_version=4)
+        assert f"/blob/{config.colab_branch}/students/{path.name}" in nb.cells[0].source
+        for cell in nb.cells:
+            if cell.cell_type == "markdown":
+                assert myst_leftovers(cell.source) == [], (path.name, myst_leftovers(cell.source))
+            if "solution" in cell.metadata.get("tags", []):
+                assert "cellView" not in cell.metadata and "raise NotImplementedError" in cell.source

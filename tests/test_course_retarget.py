@@ -126,5 +126,5 @@ def test_retarget_also_rewrites_committed_student_versions(book):
     for path in sorted((book / "students").glob("*.ipynb")):
         nb = nbformat.read(path, as_version=4)
         assert config.colab_url(path, "students") in nb.cells[0].source
-        assert "/blob/fall-2027/students/" in config.colab_url(path, "students"), "students open their own copy"
+        assert "/blob/colab-fall-2027/students/" in config.colab_url(path, "students"), "their Colab edition"
         assert config.pip_requirement in nb.cells[1].source

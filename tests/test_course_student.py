@@ -130,7 +130,7 @@ def test_cli_writes_student_versions_with_badges_to_the_copy(tmp_path, tiny_chap
     assert f"wrote {written}" in capsys.readouterr().out
     title = nbformat.read(written, as_version=4).cells[0].source
     assert config.colab_badge(written, "students") in title
-    assert f"/blob/{config.branch}/students/99_tiny.ipynb" in title
+    assert f"/blob/{config.colab_branch}/students/99_tiny.ipynb" in title  # its Colab edition
 
     outside = tmp_path.parent / f"{tmp_path.name}-outside"
     assert main(["student", str(tmp_path / "notebooks"), str(outside)]) == 0

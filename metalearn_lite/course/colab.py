@@ -175,8 +175,10 @@ def _glued_values(notebook) -> dict[str, str]:
     return values
 
 
-def convert_notebook(notebook, config: BookConfig, bibliography: _Bibliography, executed=None):
-    """The Colab edition of one chapter (a new notebook); ``executed`` supplies outputs and glued values."""
+def convert_notebook(notebook, config: BookConfig, bibliography: _Bibliography, executed=None,
+                     collapse_solutions: bool = True):
+    """The Colab edition of one chapter (a new notebook); ``executed`` supplies outputs and glued values.
+    ``collapse_solutions=False`` for a student version, whose solution cells are stubs to edit."""
     result = copy.deepcopy(notebook)
     if executed is not None:  # the execution cache keeps the code cells: match them by id
         ran = {cell.get("id"): cell for cell in executed.cells if cell.cell_type == "code"}
@@ -192,7 +194,7 @@ def convert_notebook(notebook, config: BookConfig, bibliography: _Bibliography, 
     for index, cell in enumerate(result.cells):
         if cell.cell_type == "markdown":
             cell.source = convert_markdown(notebook.cells[index].source, bibliography, glued, cited)
-        elif "solution" in cell.metadata.get("tags", []):
+        elif collapse_solutions and "solution" in cell.metadata.get("tags", []):
             cell.source = "# @title Solution (double-click to show the code)\n" + cell.source
             cell.metadata["cellView"] = "form"
     return result, result.cells[0]
@@ -211,7 +213,8 @@ def executed_notebooks(cache_dir: str | Path) -> dict[str, Any]:
 
 def write_colab_edition(root: str | Path, out_dir: str | Path, cache_dir: str | Path | None = None,
                         force: bool = False) -> list[Path]:
-    """Write the Colab edition of every chapter under ``out_dir/notebooks``; returns the paths.
+    """Write the Colab edition of every chapter under ``out_dir/notebooks`` and of every committed
+    student version (``students/``, stubs left editable) under ``out_dir/students``; returns the paths.
 
     Args:
         root: the book's root (``_config.yml``, ``notebooks/``, ``book/references.bib``).
@@ -222,31 +225,36 @@ def write_colab_edition(root: str | Path, out_dir: str | Path, cache_dir: str | 
         ValueError: MyST the converter cannot translate, a glued name the run did not produce, an
             executed notebook that does not match its chapter, or existing files without ``force``.
     """
-    root, out = Path(root), Path(out_dir) / "notebooks"
+    root, out_dir = Path(root), Path(out_dir)
     config = BookConfig.load(root)
     bibliography = _Bibliography(root / "book" / "references.bib")
     executed = executed_notebooks(cache_dir) if cache_dir is not None else {}
     sources = sorted((root / "notebooks").glob("*.ipynb"))
     if not sources:
         raise ValueError(f"no notebooks in {root / 'notebooks'}")
-    existing = [out / p.name for p in sources if (out / p.name).exists()]
+    students = sorted((root / "students").glob("*.ipynb"))  # committed student versions, if any
+    targets = [out_dir / "notebooks" / p.name for p in sources] + [out_dir / "students" / p.name for p in students]
+    existing = [t for t in targets if t.exists()]
     if existing and not force:
-        raise ValueError(f"{out} already holds {len(existing)} of the notebooks; pass --force to overwrite them")
+        raise ValueError(f"{out_dir} already holds {len(existing)} of the notebooks; pass --force to overwrite them")
     import nbformat
 
-    out.mkdir(parents=True, exist_ok=True)
     written = []
-    for path in sources:
-        if cache_dir is not None and path.name not in executed:
+    for path, target in zip(sources + students, targets, strict=True):
+        chapter = target.parent.name == "notebooks"
+        if chapter and cache_dir is not None and path.name not in executed:
             raise ValueError(f"{path.name} is not in the execution cache {cache_dir}; run `make notebooks` first")
-        edition, title = convert_notebook(read_notebook(path), config, bibliography, executed.get(path.name))
-        badge = config.colab_badge(path)
+        edition, title = convert_notebook(read_notebook(path), config, bibliography,
+                                          executed.get(path.name) if chapter else None, collapse_solutions=chapter)
+        badge = config.colab_badge(path, target.parent.name)
         title.source = COLAB_BADGE.sub(lambda _, badge=badge: badge, title.source, count=1)
-        title.source += (f"\n\n*This is the Colab edition of the chapter, generated from the book's source; "
-                         f"the book renders it at <{config.pages_url(path)}>.*")
+        if chapter:
+            title.source += (f"\n\n*This is the Colab edition of the chapter, generated from the book's source; "
+                             f"the book renders it at <{config.pages_url(path)}>.*")
         problems = [p for cell in edition.cells if cell.cell_type == "markdown" for p in myst_leftovers(cell.source)]
         if problems:
             raise ValueError(f"{path.name}: MyST left in the Colab edition: {problems[:3]}")
-        nbformat.write(edition, out / path.name)
-        written.append(out / path.name)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        nbformat.write(edition, target)
+        written.append(target)
     return written

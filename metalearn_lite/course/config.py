@@ -120,9 +120,9 @@ class BookConfig:
         return f"colab-{self.branch}"
 
     def colab_url(self, notebook: str | Path, folder: str = "notebooks") -> str:
-        """The Colab address that opens ``notebook``: the chapters' Colab edition (on
-        :attr:`colab_branch`) for the book's ``notebooks``, the configured branch for other folders."""
-        branch = self.colab_branch if folder.strip("/") == "notebooks" else self.branch
+        """The Colab address that opens ``notebook``: the Colab edition (on :attr:`colab_branch`) for the
+        book's ``notebooks`` and the instructor's ``students``, the configured branch for other folders."""
+        branch = self.colab_branch if folder.strip("/") in ("notebooks", "students") else self.branch
         return (
             f"https://colab.research.google.com/github/{self.owner_repo}/blob/{branch}/"
             f"{self.notebook_path(notebook, folder)}"

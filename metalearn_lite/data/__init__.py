@@ -4,7 +4,8 @@
 (finding or fetching data files, checked), ``episodes`` (N-way K-shot sampling), ``augment`` (random
 affine distortions of images), ``ratings`` (synthetic users and items for cold-start
 recommendation), ``sequences`` (episodes as sequences with offset labels), ``copy_task`` (the NTM
-copy task), ``stories`` (bAbI-style stories). Submodules load on first use. §1
+copy task), ``stories`` (bAbI-style stories), ``babi`` (the real bAbI files, read into the same
+stories). Submodules load on first use. §1
 (``notebooks/01_introduction.ipynb``) introduces tasks and episodes; each chapter names the data it uses.
 """
 
@@ -17,12 +18,12 @@ from .episodes import EpisodeSampler, sample_episode
 from .sequences import SequenceEpisodeSampler
 
 __all__ = [
-    "EpisodeSampler", "SequenceEpisodeSampler", "augment", "copy_task", "download", "episodes", "omniglot",
+    "EpisodeSampler", "SequenceEpisodeSampler", "augment", "babi", "copy_task", "download", "episodes", "omniglot",
     "ratings", "sample_episode", "sequences", "sinusoid", "stories",
 ]
 
 if TYPE_CHECKING:
-    from . import augment, copy_task, download, omniglot, ratings, sinusoid, stories
+    from . import augment, babi, copy_task, download, omniglot, ratings, sinusoid, stories
 
 
 def __getattr__(name: str) -> Any:
