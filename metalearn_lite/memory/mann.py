@@ -32,6 +32,7 @@ from torch import Tensor, nn
 
 from .. import checks
 from . import addressing
+from .unroll import unroll
 
 __all__ = ["MANN", "MANNState", "MANNTrace"]
 
@@ -158,13 +159,12 @@ class MANN(nn.Module):
         """
         checks.sequences("inputs", inputs, self, self.input_size)
         state = self.initial_state(inputs.shape[0]) if state is None else state
-        logits, reads, writes = [], [], []
-        for gates in self.input_gates(inputs).unbind(dim=1):
+
+        def step(gates: Tensor, state: MANNState):
             out, w_write, state = self._step(gates, state)
-            logits.append(out)
-            reads.append(state.read_weights)
-            writes.append(w_write)
-        return MANNTrace(torch.stack(logits, 1), torch.stack(reads, 1), torch.stack(writes, 1), state)
+            return out, state.read_weights, w_write, state
+
+        return MANNTrace(*unroll(step, self.input_gates(inputs), state))
 
     def forward(self, inputs: Tensor, state: MANNState | None = None) -> Tensor:
         """Logits of every step, ``(B, T, output_size)``."""

@@ -21,6 +21,7 @@ from torch import Tensor, nn
 
 from .. import checks
 from . import addressing
+from .unroll import unroll
 
 __all__ = ["NTM", "NTMState", "NTMTrace"]
 
@@ -147,13 +148,12 @@ class NTM(nn.Module):
         """
         checks.sequences("inputs", inputs, self, self.input_size)
         state = self.initial_state(inputs.shape[0]) if state is None else state
-        logits, reads, writes = [], [], []
-        for x in inputs.unbind(dim=1):
+
+        def step(x: Tensor, state: NTMState):
             out, state = self.step(x, state)
-            logits.append(out)
-            reads.append(state.read_weights[:, 0])
-            writes.append(state.write_weights[:, 0])
-        return NTMTrace(torch.stack(logits, 1), torch.stack(reads, 1), torch.stack(writes, 1), state)
+            return out, state.read_weights[:, 0], state.write_weights[:, 0], state
+
+        return NTMTrace(*unroll(step, inputs, state))
 
     def forward(self, inputs: Tensor, state: NTMState | None = None) -> Tensor:
         """Logits of every step, ``(B, T, output_size)``; see :meth:`trace` for the weightings."""
