@@ -29,7 +29,8 @@ class ANIL(BilevelLearner):
     """MAML that adapts only the parameters whose names start with ``head``.
 
     Args:
-        model: the network; ``ConvNet4`` and ``MLP`` name their last layer ``head``.
+        model: the network; ``ConvNet4`` names its last layer ``head``; the default ``MLP`` names it
+            ``layers.4`` (pass ``head="layers.4"``, as §3.3 does).
         loss_fn, inner_lr, inner_steps, first_order, learn_inner_lr, path: as for
             :class:`~metalearn_lite.MAML` (the paper: inner lr 0.4 and first order on Omniglot too).
         head: the name prefix of the adapted parameters (e.g. ``"head"`` adapts ``head.weight`` and
