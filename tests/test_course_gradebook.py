@@ -9,11 +9,10 @@ from __future__ import annotations
 import csv
 import json
 
-import nbformat
 import pytest
+from submissions import ALICE_ANSWER, write_submissions
 
 from metalearn_lite.course.__main__ import main
-from metalearn_lite.course.exercises import parse_exercises
 from metalearn_lite.course.gradebook import load_points
 from metalearn_lite.course.grading import grade_notebook
 from metalearn_lite.course.student import write_student_versions
@@ -22,24 +21,7 @@ from metalearn_lite.course.student import write_student_versions
 @pytest.fixture
 def batch(tiny_chapter, tmp_path):
     (handout,) = write_student_versions(tiny_chapter.parent, tmp_path / "students")
-    chapter = nbformat.read(tiny_chapter, as_version=4)
-    solutions = {e.label: chapter.cells[e.solution_cells[0]].source for e in parse_exercises(chapter) if e.is_code}
-    paths = {}
-    for student in ("alice", "bob", "carol", "dave"):
-        nb = nbformat.read(handout, as_version=4)
-        for cell in nb.cells:
-            tags = cell.metadata.get("tags", [])
-            if student == "alice" and "solution" in tags:
-                cell.source = solutions[cell.metadata["exercise"]]
-            if student == "alice" and "answer" in tags:
-                cell.source += "Because ALICE-SAYS-SO."
-            if student == "carol" and "check" in tags:
-                cell.source = "assert True"  # the cheat
-        paths[student] = tmp_path / "submissions" / student / tiny_chapter.name
-        paths[student].parent.mkdir(parents=True)
-        nbformat.write(nb, paths[student])
-    paths["dave"].write_text("{}", encoding="utf-8")  # not a notebook
-    return tiny_chapter, paths
+    return tiny_chapter, write_submissions(tiny_chapter, handout, tmp_path / "submissions")
 
 
 def test_an_edited_check_passes_only_without_the_reference(batch):
@@ -72,7 +54,7 @@ def test_a_batch_yields_a_gradebook_and_a_sheet_of_answers(batch, tmp_path, caps
     assert dave["total"] == "0" and "not a readable Jupyter notebook" in dave["problems"]
 
     sheet = answers.read_text(encoding="utf-8")
-    assert "## ex-99-why" in sheet and "Because ALICE-SAYS-SO." in sheet
+    assert "## ex-99-why" in sheet and ALICE_ANSWER in sheet
     assert sheet.count("*(no answer)*") == 3, "bob, carol and dave wrote nothing"
 
     with pytest.raises(SystemExit) as exit_info:  # the gradebook of the first run is not overwritten

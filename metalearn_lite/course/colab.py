@@ -25,12 +25,10 @@ from pathlib import Path
 from typing import Any
 
 from .config import COLAB_BADGE, BookConfig, read_notebook
+from .exercises import directives
 
 __all__ = ["convert_markdown", "convert_notebook", "executed_notebooks", "myst_leftovers", "write_colab_edition"]
 
-_DIRECTIVE = re.compile(
-    r"^(?P<fence>:{3,}|`{3,})\{(?P<name>[a-z-]+)\}[ \t]*(?P<arg>[^\n]*)\n(?P<body>.*?)^(?P=fence)[ \t]*$",
-    re.M | re.S)
 _OPTION = re.compile(r"^:(?P<key>[a-z-]+):[ \t]*(?P<value>.*)$")
 _ROLE = re.compile(r"\{(?P<role>[a-z:-]+)\}`(?P<content>[^`]*)`")
 _LEFTOVERS = [
@@ -127,14 +125,7 @@ def convert_markdown(source: str, bibliography: _Bibliography, glued: dict[str, 
             return f"`{content}`"
         raise ValueError(f"no plain-Markdown form for the MyST role {{{name}}}")
 
-    def directive(match: re.Match) -> str:
-        name, arg = match["name"], match["arg"].strip()
-        lines = match["body"].splitlines()
-        options = {}
-        while lines and (option := _OPTION.match(lines[0])):
-            options[option["key"]] = option["value"]
-            lines.pop(0)
-        body = "\n".join(lines).strip("\n")
+    def directive(name: str, arg: str, body: str) -> str:
         if name == "exercise":
             return f"#### Exercise `{arg}`\n\n{body}"
         if name == "solution":
@@ -152,9 +143,15 @@ def convert_markdown(source: str, bibliography: _Bibliography, glued: dict[str, 
         raise ValueError(f"no plain-Markdown form for the MyST directive {{{name}}}")
 
     # Roles first (citations fill ``cited``), directives after, so the bibliography sees every key.
-    text = _ROLE.sub(role, source)
-    text = _DIRECTIVE.sub(directive, text)
-    return _ROLE.sub(role, text)
+    # The directives are found by the parser the exercise convention uses (``exercises.directives``).
+    lines = _ROLE.sub(role, source).splitlines()
+    for found in reversed(directives("\n".join(lines))):
+        body = lines[found.first_line + 1 : found.last_line]
+        while body and _OPTION.match(body[0]):  # :label:, :class:, :nonumber: have no plain form
+            body.pop(0)
+        lines[found.first_line : found.last_line + 1] = [
+            directive(found.name, found.argument, "\n".join(body).strip("\n"))]
+    return "\n".join(lines)
 
 
 def myst_leftovers(markdown: str) -> list[str]:

@@ -32,13 +32,14 @@ import re
 from dataclasses import dataclass
 
 __all__ = [
-    "ANSWER_TAG", "CHECK_TAG", "SOLUTION_TAG", "Directive", "Exercise", "directives", "exercise_problems",
-    "parse_exercises",
+    "ANSWER_PROMPT", "ANSWER_TAG", "CHECK_TAG", "SOLUTION_TAG", "Directive", "Exercise", "directives",
+    "exercise_problems", "parse_exercises",
 ]
 
 SOLUTION_TAG = "solution"
 CHECK_TAG = "check"
 ANSWER_TAG = "answer"  # a student's answer to a prose exercise (student versions only)
+ANSWER_PROMPT = "**Your answer to `{label}`** (double-click to write it here):"  # what the answer cell starts with
 _OPENING = re.compile(r"^(?P<fence>`{3,}|:{3,})\{(?P<name>[\w-]+)\}[ \t]*(?P<argument>.*?)\s*$")
 _BARE_FENCE = re.compile(r"^(?P<fence>`{3,}|:{3,})\s*$")
 _NESTED_OPENING = re.compile(r"^(?P<fence>`{3,}|:{3,})\S")

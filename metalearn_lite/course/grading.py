@@ -19,7 +19,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from .config import read_notebook
-from .exercises import ANSWER_TAG, parse_exercises
+from .exercises import ANSWER_PROMPT, ANSWER_TAG, parse_exercises
 from .student import stub_source
 
 __all__ = ["ExerciseResult", "Report", "check_fails_on_stub", "grade_notebook", "grade_notebooks", "trusted_notebook"]
@@ -168,8 +168,8 @@ def _answers(nb) -> dict[str, str]:
     answers = {}
     for cell in nb.cells:
         if cell.cell_type == "markdown" and ANSWER_TAG in cell.metadata.get("tags", []):
-            text = cell.source.split("):", 1)[-1].strip() if cell.source.startswith("**Your answer") else cell.source
-            answers[cell.metadata.get("exercise", "?")] = text.strip()
+            label = cell.metadata.get("exercise", "?")
+            answers[label] = cell.source.removeprefix(ANSWER_PROMPT.format(label=label)).strip()
     return answers
 
 

@@ -21,7 +21,7 @@ import re
 from pathlib import Path
 
 from .config import COLAB_BADGE, BookConfig, read_notebook
-from .exercises import ANSWER_TAG, SOLUTION_TAG, directives, parse_exercises
+from .exercises import ANSWER_PROMPT, ANSWER_TAG, SOLUTION_TAG, directives, parse_exercises
 
 __all__ = ["STUB_BODY", "answer_cell", "stub_source", "student_notebook", "write_student_versions"]
 
@@ -154,7 +154,7 @@ def answer_cell(label: str):
     ``python -m metalearn_lite.course check --manual FILE`` collects them for grading by hand."""
     import nbformat
 
-    cell = nbformat.v4.new_markdown_cell(f"**Your answer to `{label}`** (double-click to write it here):\n\n")
+    cell = nbformat.v4.new_markdown_cell(ANSWER_PROMPT.format(label=label) + "\n\n")
     cell.metadata = {"tags": [ANSWER_TAG], "exercise": label}
     return cell
 
