@@ -8,7 +8,9 @@ wall seconds, the learning curve, the final metrics with their confidence interv
 SHA-256 of the weights. :func:`available` lists them, :func:`load` rebuilds the learner from its
 manifest, checks the hash (a mismatch raises an error that says what to do) and loads the weights.
 ``tests/test_pretrained.py`` reproduces each recorded accuracy on a fixed set of held-out episodes.
-§4.2 (``notebooks/08_few_shot.ipynb``) evaluates them live.
+§4.2 (``notebooks/08_few_shot.ipynb``) evaluates them live. The learned optimizers of
+``benchmarks/train_learned_optimizer.py`` ship the same way (``kind`` ``"optimizer"``); §3.3
+(``notebooks/05_gradient_based.ipynb``) evaluates them.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from torch import Tensor, nn
 from . import checks
 from .tasks import Task
 
-__all__ = ["CHECKPOINTS", "ChecksumError", "available", "build", "load", "manifest", "predictor"]
+__all__ = ["CHECKPOINTS", "KINDS", "ChecksumError", "available", "build", "load", "manifest", "predictor"]
 
 CHECKPOINTS = Path(__file__).resolve().parent / "checkpoints"
 
@@ -35,9 +37,23 @@ class ChecksumError(ValueError):
     """A checkpoint's weights do not have the SHA-256 its manifest records."""
 
 
-def available() -> list[str]:
-    """The names of the shipped checkpoints (each has a manifest and a weights file)."""
-    return sorted(p.stem for p in CHECKPOINTS.glob("*.json") if (CHECKPOINTS / f"{p.stem}.pt").is_file())
+KINDS = ("fewshot", "optimizer")
+
+
+def available(kind: str | None = None) -> list[str]:
+    """The names of the shipped checkpoints (each has a manifest and a weights file).
+
+    Args:
+        kind: only few-shot learners (``"fewshot"``: Omniglot, ``benchmarks/train_fewshot.py``) or only
+            learned optimizers (``"optimizer"``: ``benchmarks/train_learned_optimizer.py``); ``None``: all.
+    """
+    if kind is not None:
+        checks.one_of("kind", kind, KINDS)
+    names = sorted(p.stem for p in CHECKPOINTS.glob("*.json") if (CHECKPOINTS / f"{p.stem}.pt").is_file())
+    if kind is None:
+        return names
+    return [n for n in names if json.loads((CHECKPOINTS / f"{n}.json").read_text(encoding="utf-8")).get(
+        "kind", "fewshot") == kind]
 
 
 def manifest(name: str) -> dict[str, Any]:
@@ -58,6 +74,8 @@ def build(spec: dict[str, Any]) -> nn.Module:
     """The untrained learner a manifest's ``"build"`` entry describes (network, learner, settings)."""
     from . import gradient, metric, nets
 
+    if spec["learner"] == "LSTMOptimizer":
+        return gradient.LSTMOptimizer(**spec["kwargs"])
     net_spec = dict(spec["net"])
     kind = net_spec.pop("kind")
     network = {"ConvNet4": nets.ConvNet4, "ConvEncoder": nets.ConvEncoder}[kind](**net_spec)

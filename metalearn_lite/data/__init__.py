@@ -5,8 +5,9 @@
 affine distortions of images), ``ratings`` (synthetic users and items for cold-start
 recommendation), ``sequences`` (episodes as sequences with offset labels), ``copy_task`` (the NTM
 copy task), ``stories`` (bAbI-style stories), ``babi`` (the real bAbI files, read into the same
-stories). Submodules load on first use. §1
-(``notebooks/01_introduction.ipynb``) introduces tasks and episodes; each chapter names the data it uses.
+stories), ``optimizees`` (problems for a learned optimizer: quadratics, small networks).
+Submodules load on first use. §1 (``notebooks/01_introduction.ipynb``) introduces tasks and episodes;
+each chapter names the data it uses.
 """
 
 from __future__ import annotations
@@ -19,11 +20,11 @@ from .sequences import SequenceEpisodeSampler
 
 __all__ = [
     "EpisodeSampler", "SequenceEpisodeSampler", "augment", "babi", "copy_task", "download", "episodes", "omniglot",
-    "ratings", "sample_episode", "sequences", "sinusoid", "stories",
+    "optimizees", "ratings", "sample_episode", "sequences", "sinusoid", "stories",
 ]
 
 if TYPE_CHECKING:
-    from . import augment, babi, copy_task, download, omniglot, ratings, sinusoid, stories
+    from . import augment, babi, copy_task, download, omniglot, optimizees, ratings, sinusoid, stories
 
 
 def __getattr__(name: str) -> Any:

@@ -3,7 +3,8 @@
 ``fast_weights`` (the one inner loop every learner here runs), ``learner`` (what they share: adapt,
 meta-loss on a loop or a vmap path), ``maml`` (MAML, first-order MAML, Meta-SGD), ``anil`` (only the
 head adapts), ``cavia`` (only a context vector adapts), ``reptile`` (move towards adapted weights),
-``finetune`` (train each task on its own: the baseline). Taught in §3.3
+``finetune`` (train each task on its own: the baseline), ``learned_optimizer`` (learn the whole
+update rule: an LSTM optimizer). Taught in §3.3
 (``notebooks/05_gradient_based.ipynb``) and §4.1 (``notebooks/07_maml_from_scratch.ipynb``).
 """
 
@@ -11,6 +12,7 @@ from .anil import ANIL
 from .cavia import CAVIA, with_context
 from .fast_weights import adapt, call_per_task, choose_path
 from .finetune import fit_each_task, predict_each_task
+from .learned_optimizer import LSTMOptimizer, meta_train_optimizer, optimize, optimize_with
 from .learner import BilevelLearner, GradientLearner
 from .maml import MAML
 from .reptile import Reptile
@@ -20,12 +22,16 @@ __all__ = [
     "BilevelLearner",
     "CAVIA",
     "GradientLearner",
+    "LSTMOptimizer",
     "MAML",
     "Reptile",
     "adapt",
     "call_per_task",
     "choose_path",
     "fit_each_task",
+    "meta_train_optimizer",
+    "optimize",
+    "optimize_with",
     "predict_each_task",
     "with_context",
 ]
