@@ -167,7 +167,7 @@ def main() -> None:
             print(f"{name}: {log['cpu_seconds']} CPU-s, check {record['metrics']['check']}; wrote {path}", flush=True)
         if args.out is not None:
             return
-    table(run, list(RECIPES))
+    table(run, [name for name in RECIPES if name in pretrained.available("optimizer")])
     print(json.dumps(json.loads((Path(__file__).parent / "results" / "learned_optimizer.json").read_text())["tables"],
                      indent=1))
 
