@@ -33,7 +33,14 @@ import torch
 
 from metalearn_lite import pretrained
 from metalearn_lite.data import optimizees
-from metalearn_lite.gradient import LSTMOptimizer, meta_train_optimizer, optimize, optimize_with
+from metalearn_lite.gradient import (
+    LSTMOptimizer,
+    best_learning_rate,
+    geometric_mean,
+    meta_train_optimizer,
+    optimize,
+    optimize_with,
+)
 from metalearn_lite.results import Run
 
 RECIPES = {
@@ -55,11 +62,6 @@ def sample(family: str, n: int, generator: torch.Generator, **kwargs) -> optimiz
     return optimizees.sample_sine_mlps(n, generator=generator, **kwargs)
 
 
-def geometric_mean(losses: torch.Tensor) -> torch.Tensor:
-    """``(steps + 1, P)`` losses -> ``(steps + 1,)`` geometric means over the problems (a diverged one is inf)."""
-    return losses.double().clamp_min(1e-30).log().mean(-1).exp()
-
-
 def run_hand(name: str, lr: float, problems, steps: int) -> torch.Tensor:
     """Geometric-mean losses of SGD or Adam; ``inf`` from the step at which a problem's loss stops being finite."""
     cls = {"SGD": torch.optim.SGD, "Adam": torch.optim.Adam}[name]
@@ -72,7 +74,8 @@ def run_hand(name: str, lr: float, problems, steps: int) -> torch.Tensor:
 def tune(family: str, name: str, horizon: int, **kwargs) -> float:
     """The grid learning rate with the lowest geometric-mean loss after ``horizon`` steps on training problems."""
     problems = sample(family, 128, torch.Generator().manual_seed(TUNE_SEED), **kwargs)
-    return min(GRIDS[name], key=lambda lr: run_hand(name, lr, problems, horizon)[horizon].item())
+    cls = {"SGD": torch.optim.SGD, "Adam": torch.optim.Adam}[name]
+    return best_learning_rate(cls, *problems.problem(), GRIDS[name], horizon)[0]
 
 
 def compare(update_rule: LSTMOptimizer, family: str, horizon: int, **kwargs) -> dict[str, dict]:

@@ -9,7 +9,14 @@ import torch
 
 from metalearn_lite.checks import NonFiniteLossError
 from metalearn_lite.data.optimizees import sample_quadratics
-from metalearn_lite.gradient import LSTMOptimizer, meta_train_optimizer, optimize, optimize_with
+from metalearn_lite.gradient import (
+    LSTMOptimizer,
+    best_learning_rate,
+    geometric_mean,
+    meta_train_optimizer,
+    optimize,
+    optimize_with,
+)
 from metalearn_lite.gradient.learned_optimizer import preprocess_gradients
 
 DTYPE = torch.float64
@@ -83,6 +90,17 @@ def test_optimize_with_runs_torch_optimizers_and_leaves_the_start_alone():
         theta = theta - 0.01 * 2 * torch.einsum("pij,pi->pj", problems.W, residual)
     torch.testing.assert_close(run.params["theta"], theta, rtol=0, atol=1e-12)
     assert run.losses.shape == (4, 2) and torch.equal(params["theta"], problems.theta0)
+
+
+def test_geometric_mean_and_the_fair_tuning_of_hand_designed_optimizers():
+    losses = torch.tensor([[1.0, 100.0], [0.01, 1.0]], dtype=DTYPE)
+    torch.testing.assert_close(geometric_mean(losses), torch.tensor([10.0, 0.1], dtype=DTYPE))
+    problems = sample_quadratics(16, generator=torch.Generator().manual_seed(4))
+    best, scores = best_learning_rate(torch.optim.SGD, *problems.problem(), [1e-4, 1e-2, 10.0], 30)
+    # 1e-4 barely moves, 10 diverges on every problem (the Hessians' largest eigenvalues are far above 0.2)
+    assert best == 1e-2 and scores[10.0] == float("inf") and scores[1e-2] < scores[1e-4]
+    with pytest.raises(ValueError, match="grid must be a non-empty list"):
+        best_learning_rate(torch.optim.SGD, *problems.problem(), [], 30)
 
 
 def test_quadratics_have_the_stated_shapes_and_a_zero_minimum():

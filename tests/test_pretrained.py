@@ -13,6 +13,7 @@ from metalearn_lite import pretrained
 REQUIRED = ("name", "command", "commit", "dirty", "torch", "seed", "split", "recipe", "build", "steps",
             "cpu_seconds", "wall_seconds", "curve", "metrics", "sha256", "check_episodes")
 NAMES = pretrained.available()
+FEWSHOT, OPTIMIZERS = pretrained.available("fewshot"), pretrained.available("optimizer")
 
 
 def test_checkpoints_ship_with_complete_manifests_and_stay_small():
@@ -21,10 +22,15 @@ def test_checkpoints_ship_with_complete_manifests_and_stay_small():
     for name in NAMES:
         record = pretrained.manifest(name)
         assert set(REQUIRED) <= set(record), f"{name}: manifest lacks {set(REQUIRED) - set(record)}"
-        assert record["command"].startswith("python benchmarks/train_fewshot.py")
-        for setting in ("5w1s", "5w5s"):
-            metric = record["metrics"][setting]
-            assert 0 < metric["mean"] <= 1 and metric["ci95"] > 0 and metric["episodes"] >= 1000
+        if name in OPTIMIZERS:
+            assert record["command"].startswith("python benchmarks/train_learned_optimizer.py")
+            assert record["metrics"]["check"]["geometric_mean_loss"] > 0
+            assert len(record["curve"]) == record["steps"]
+        else:
+            assert record["command"].startswith("python benchmarks/train_fewshot.py")
+            for setting in ("5w1s", "5w5s"):
+                metric = record["metrics"][setting]
+                assert 0 < metric["mean"] <= 1 and metric["ci95"] > 0 and metric["episodes"] >= 1000
         size = (pretrained.CHECKPOINTS / f"{name}.pt").stat().st_size
         assert size <= 1 << 20, f"{name}.pt is {size} bytes, over 1 MB"
         total += size
@@ -43,8 +49,30 @@ def test_a_changed_weights_file_is_refused_with_the_way_out(tmp_path, monkeypatc
         pretrained.load("maml-on-imagenet")
 
 
+def test_the_kinds_partition_the_checkpoints():
+    assert sorted(FEWSHOT + OPTIMIZERS) == NAMES and FEWSHOT and OPTIMIZERS
+    with pytest.raises(ValueError, match="kind must be one of"):
+        pretrained.available("optimisers")
+
+
+@pytest.mark.parametrize("name", OPTIMIZERS)
+def test_each_learned_optimizer_reproduces_its_recorded_loss(name):
+    import sys
+
+    sys.path.insert(0, str(pretrained.CHECKPOINTS.parents[1] / "benchmarks"))
+    from train_learned_optimizer import check_set
+
+    torch.set_num_threads(1)
+    update_rule, record = pretrained.load(name)
+    recorded = record["check_episodes"]
+    measured = check_set(update_rule, recorded["family"])
+    assert measured["n"] == recorded["n"] and measured["seed"] == recorded["seed"]
+    # float32 on another CPU may round differently along 100 steps; the loss itself is far from any threshold
+    assert measured["geometric_mean_loss"] == pytest.approx(recorded["geometric_mean_loss"], rel=1e-3)
+
+
 @pytest.mark.slow
-@pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize("name", FEWSHOT)
 def test_each_checkpoint_reproduces_its_recorded_accuracy(name, omniglot_dir):
     import sys
 

@@ -12,7 +12,14 @@ from .anil import ANIL
 from .cavia import CAVIA, with_context
 from .fast_weights import adapt, call_per_task, choose_path
 from .finetune import fit_each_task, predict_each_task
-from .learned_optimizer import LSTMOptimizer, meta_train_optimizer, optimize, optimize_with
+from .learned_optimizer import (
+    LSTMOptimizer,
+    best_learning_rate,
+    geometric_mean,
+    meta_train_optimizer,
+    optimize,
+    optimize_with,
+)
 from .learner import BilevelLearner, GradientLearner
 from .maml import MAML
 from .reptile import Reptile
@@ -26,9 +33,11 @@ __all__ = [
     "MAML",
     "Reptile",
     "adapt",
+    "best_learning_rate",
     "call_per_task",
     "choose_path",
     "fit_each_task",
+    "geometric_mean",
     "meta_train_optimizer",
     "optimize",
     "optimize_with",
