@@ -48,7 +48,7 @@ HELD_OUT = ("Japanese_(katakana)", "Sanskrit")
 class Recipe:
     """How one learner is trained; ``kwargs`` go to the learner's class."""
 
-    learner: str  # MAML, ANIL, Reptile, PrototypicalNetwork
+    learner: str  # MAML, ANIL, Reptile, PrototypicalNetwork, TransferBaseline
     steps: int
     kwargs: dict = dataclasses.field(default_factory=dict)
     zero_head: bool = False  # zero-initialised head
@@ -59,6 +59,7 @@ class Recipe:
     n_query: int = 5
     outer_lr: float = 1e-3
     test_inner_steps: int = 3
+    batch_size: int = 0  # TransferBaseline: images per pretraining mini-batch (it trains on no episodes)
 
 
 RECIPES = {
@@ -69,17 +70,21 @@ RECIPES = {
     "reptile": Recipe("Reptile", 1500, {"inner_lr": 0.1, "inner_steps": 5, "outer_lr": 1.0}, keep_head_zero=True,
                       meta_batch_size=4, train_shot=5, test_inner_steps=10),
     "protonet": Recipe("PrototypicalNetwork", 1700, train_way=60, n_query=1, outer_lr=3e-3, meta_batch_size=1),
+    "baseline": Recipe("TransferBaseline", 4000, {"head": "linear"}, batch_size=64, outer_lr=3e-3),
+    "baseline_cosine": Recipe("TransferBaseline", 4000, {"head": "cosine"}, batch_size=64, outer_lr=3e-3),
 }
 
 
-def build_spec(recipe: Recipe, hidden: int) -> dict:
-    if recipe.learner == "PrototypicalNetwork":
+def build_spec(recipe: Recipe, hidden: int, n_classes: int) -> dict:
+    if recipe.learner in ("PrototypicalNetwork", "TransferBaseline"):
         net = {"kind": "ConvEncoder", "hidden_channels": hidden, "ceil_mode": True}
     else:
         net = {"kind": "ConvNet4", "n_way": recipe.train_way, "hidden_channels": hidden}
     kwargs = dict(recipe.kwargs)
     if recipe.learner in ("MAML", "ANIL"):
         kwargs["path"] = "loop"
+    if recipe.learner == "TransferBaseline":  # every training class, and the 28 x 28 encoder's output size
+        kwargs.update(n_classes=n_classes, feature_dim=mll.nets.ConvEncoder(1, hidden, ceil_mode=True).output_dim(28))
     return {"learner": recipe.learner, "net": net, "kwargs": kwargs}
 
 
@@ -99,13 +104,15 @@ def accuracy(learner: nn.Module, recipe: Recipe, tasks: list[mll.Task], device: 
 def train(name: str, recipe: Recipe, args, meta_train, curve_tasks, device) -> tuple[nn.Module, dict]:
     """Train one recipe; returns the learner and its log (curve, CPU and wall seconds)."""
     mll.seed_everything(args.seed)
-    learner = pretrained.build(build_spec(recipe, args.hidden)).to(device)
-    net = learner if recipe.learner == "PrototypicalNetwork" else learner.model
+    n_classes = int(meta_train.labels.max()) + 1
+    learner = pretrained.build(build_spec(recipe, args.hidden, n_classes)).to(device)
+    net = learner if recipe.learner in ("PrototypicalNetwork", "TransferBaseline") else learner.model
     if recipe.zero_head or recipe.keep_head_zero:
         with torch.no_grad():
             net.head.weight.zero_(), net.head.bias.zero_()
     sampler = EpisodeSampler(meta_train.images, meta_train.labels, recipe.train_way, recipe.train_shot,
                              recipe.n_query, generator=torch.Generator().manual_seed(args.seed))
+    batches = torch.Generator().manual_seed(args.seed)
     optimizer = None
     if recipe.learner != "Reptile":
         optimizer = torch.optim.Adam(learner.parameters(), lr=recipe.outer_lr)
@@ -114,15 +121,20 @@ def train(name: str, recipe: Recipe, args, meta_train, curve_tasks, device) -> t
     curve.append({"step": 0, "cpu_seconds": 0.0, "accuracy": accuracy(learner, recipe, curve_tasks, device).mean})
     for step in range(1, recipe.steps + 1):
         c0, w0 = time.process_time(), time.perf_counter()
-        tasks = [sampler.sample().to(device) for _ in range(recipe.meta_batch_size)]
         if recipe.learner == "Reptile":
             learner.outer_lr = 1.0 - (step - 1) / recipe.steps
-            learner.meta_step(tasks)
+            learner.meta_step([sampler.sample().to(device) for _ in range(recipe.meta_batch_size)])
             if recipe.keep_head_zero:
                 with torch.no_grad():
                     net.head.weight.zero_(), net.head.bias.zero_()
         else:
-            loss = learner.loss(tasks[0]) if recipe.learner == "PrototypicalNetwork" else learner.meta_loss(tasks)
+            if recipe.learner == "TransferBaseline":  # a mini-batch of images of every training class, no episodes
+                idx = torch.randint(len(meta_train.labels), (recipe.batch_size,), generator=batches)
+                loss = learner.loss(meta_train.images[idx].to(device), meta_train.labels[idx].to(device))
+            elif recipe.learner == "PrototypicalNetwork":
+                loss = learner.loss(sampler.sample().to(device))
+            else:
+                loss = learner.meta_loss([sampler.sample().to(device) for _ in range(recipe.meta_batch_size)])
             mll.training.optimizer_step(optimizer, loss, f"{name} at step {step}")
             schedule.step()
         cpu += time.process_time() - c0
@@ -269,7 +281,8 @@ def main() -> None:
             "name": name, "command": provenance["command"], "commit": provenance["commit"],
             "dirty": provenance["dirty"], "torch": provenance["torch"], "device": str(device),
             "seed": args.seed, "split": {"train": "six background alphabets with rotations", "test": list(HELD_OUT)},
-            "recipe": dataclasses.asdict(recipe), "build": build_spec(recipe, args.hidden),
+            "recipe": dataclasses.asdict(recipe),
+            "build": build_spec(recipe, args.hidden, int(meta_train.labels.max()) + 1),
             "test_inner_steps": recipe.test_inner_steps, "steps": recipe.steps,
             "cpu_seconds": log["cpu_seconds"], "wall_seconds": log["wall_seconds"], "curve": log["curve"],
             "metrics": metrics,

@@ -82,6 +82,8 @@ def build(spec: dict[str, Any]) -> nn.Module:
     learner, kwargs = spec["learner"], dict(spec.get("kwargs", {}))
     if learner == "PrototypicalNetwork":
         return metric.PrototypicalNetwork(network)
+    if learner == "TransferBaseline":
+        return gradient.TransferBaseline(network, **kwargs)
     cls = {"MAML": gradient.MAML, "ANIL": gradient.ANIL, "Reptile": gradient.Reptile}[learner]
     return cls(network, F.cross_entropy, **kwargs)
 

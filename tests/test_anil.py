@@ -76,3 +76,29 @@ def test_bad_head_name_is_refused_naming_the_parameters():
         ANIL(Net(), F.mse_loss, 0.3, head="classifier")
     with pytest.raises(TypeError, match="head"):
         ANIL(Net(), F.mse_loss, 0.3, head=3)
+
+
+def test_the_body_runs_once_per_task_whatever_the_number_of_inner_steps():
+    net = Net().to(DTYPE)
+    calls = []
+    net.body.register_forward_hook(lambda *_: calls.append(1))
+    anil = ANIL(net, F.mse_loss, inner_lr=0.3, inner_steps=5, path="loop")
+    anil.meta_loss(tasks(3)).backward()
+    assert len(calls) == 3 * 2, "once on each task's support set, once on its query set"
+    torch.testing.assert_close(anil.features(tasks(1)[0].x_query), net.body(tasks(1)[0].x_query))
+
+
+class HeadNotLast(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.head = nn.Linear(1, 1)
+
+    def forward(self, x):
+        return torch.tanh(self.head(x))  # something after the head: its input is not all that matters
+
+
+def test_a_head_that_is_not_the_last_module_is_refused():
+    anil = ANIL(HeadNotLast().to(DTYPE), F.mse_loss, inner_lr=0.1)
+    task = tasks(1)[0]
+    with pytest.raises(ValueError, match="'head' to be the network's last module"):
+        anil.adapt(task.x_support, task.y_support)

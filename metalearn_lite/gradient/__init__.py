@@ -4,13 +4,16 @@
 meta-loss on a loop or a vmap path), ``maml`` (MAML, first-order MAML, Meta-SGD), ``anil`` (only the
 head adapts), ``cavia`` (only a context vector adapts), ``reptile`` (move towards adapted weights),
 ``finetune`` (train each task on its own: the baseline), ``learned_optimizer`` (learn the whole
-update rule: an LSTM optimizer). Taught in §3.3
-(``notebooks/05_gradient_based.ipynb``) and §4.1 (``notebooks/07_maml_from_scratch.ipynb``).
+update rule: an LSTM optimizer), ``feature_reuse`` (how much each layer changes when MAML adapts:
+CKA), ``transfer`` (pretrain on all training classes, fit a new head per task: the baseline of Chen
+et al. 2019). Taught in §3.3 (``notebooks/05_gradient_based.ipynb``) and §4.1
+(``notebooks/07_maml_from_scratch.ipynb``); §4.2 (``notebooks/08_few_shot.ipynb``) uses the last two.
 """
 
 from .anil import ANIL
 from .cavia import CAVIA, with_context
 from .fast_weights import adapt, call_per_task, choose_path
+from .feature_reuse import layer_outputs, linear_cka
 from .finetune import fit_each_task, predict_each_task
 from .learned_optimizer import (
     LSTMOptimizer,
@@ -23,21 +26,26 @@ from .learned_optimizer import (
 from .learner import BilevelLearner, GradientLearner
 from .maml import MAML
 from .reptile import Reptile
+from .transfer import CosineClassifier, TransferBaseline
 
 __all__ = [
     "ANIL",
     "BilevelLearner",
     "CAVIA",
+    "CosineClassifier",
     "GradientLearner",
     "LSTMOptimizer",
     "MAML",
     "Reptile",
+    "TransferBaseline",
     "adapt",
     "best_learning_rate",
     "call_per_task",
     "choose_path",
     "fit_each_task",
     "geometric_mean",
+    "layer_outputs",
+    "linear_cka",
     "meta_train_optimizer",
     "optimize",
     "optimize_with",

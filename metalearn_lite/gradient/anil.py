@@ -9,6 +9,12 @@ MiniImageNet at a fraction of the cost. ANIL is MAML whose adapted parameters ar
     φ_head = θ_head - α ∇_{θ_head} L_support(θ_body, θ_head)
     θ ← θ - β ∇_θ mean_i L_query_i(θ_body, φ_head,i)
 
+Because the body is not adapted, its output on a task's support set is the same at every inner step:
+:meth:`ANIL.support_objective` computes it once per task and runs only the head in the inner loop,
+which is where ANIL's saving comes from (the outer gradient still reaches the body through those
+features). This needs the head to be the network's last module, applied once to the body's output
+(``ConvNet4``'s ``head``, the ``MLP``'s ``layers.4``); the first call checks it.
+
 Taught in §3.3 (``notebooks/05_gradient_based.ipynb``).
 """
 
@@ -19,7 +25,7 @@ from torch.func import functional_call
 
 from .. import checks
 from ..tasks import LossFn
-from .fast_weights import Params
+from .fast_weights import LossOfParams, Params
 from .learner import BilevelLearner
 
 __all__ = ["ANIL"]
@@ -51,6 +57,7 @@ class ANIL(BilevelLearner):
         if not self.head_names:
             raise ValueError(f"no parameter of the model is named {head!r} or {head}.*; its parameters: {names}")
         self.head = head
+        self._head_is_module = head in dict(model.named_modules())
         if checks.boolean("learn_inner_lr", learn_inner_lr):
             self._learn_inner_lrs()
 
@@ -62,3 +69,40 @@ class ANIL(BilevelLearner):
     def apply(self, params: Params, x: Tensor) -> Tensor:
         """The network with its own body and the head ``params``."""
         return functional_call(self.model, {**dict(self.model.named_parameters()), **params}, (x,))
+
+    def features(self, x: Tensor) -> Tensor:
+        """The head's input for ``x``: the body's output, with the body's own (meta-learned) weights.
+
+        Raises:
+            ValueError: the head is not the network's last module, applied once (then its input is not
+                all the adapted network depends on).
+
+        Shapes:
+            ``x`` ``(N, *input_shape)`` -> ``(N, *head_input_shape)``.
+        """
+        if not self._head_is_module:
+            raise ValueError(f"ANIL can compute features only when {self.head!r} names a module")
+        seen: list[tuple[Tensor, Tensor]] = []
+        head = self.model.get_submodule(self.head)
+        handle = head.register_forward_hook(lambda _m, args, out: seen.append((args[0], out)))
+        try:
+            out = self.model(x)
+        finally:
+            handle.remove()
+        if len(seen) != 1 or seen[0][1] is not out:
+            raise ValueError(f"ANIL needs {self.head!r} to be the network's last module, applied once; in "
+                             f"{type(self.model).__name__} it ran {len(seen)} time(s)"
+                             + (" and did not produce the output" if len(seen) == 1 else ""))
+        return seen[0][0]
+
+    def support_objective(self, x: Tensor, y: Tensor) -> LossOfParams:
+        """``head params -> loss_fn(head(features(x)), y)``, with the body's features computed once."""
+        if not self._head_is_module:  # the head names a single parameter: run the whole network every step
+            return super().support_objective(x, y)
+        features, prefix = self.features(x), len(self.head) + 1
+        head = self.model.get_submodule(self.head)
+
+        def loss(params: Params) -> Tensor:
+            return self.loss_fn(functional_call(head, {k[prefix:]: v for k, v in params.items()}, (features,)), y)
+
+        return loss

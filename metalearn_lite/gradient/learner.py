@@ -120,6 +120,14 @@ class GradientLearner(nn.Module):
         """``loss_fn(apply(params, x), y)``, the loss the inner loop descends."""
         return self.loss_fn(self.apply(params, x), y)
 
+    def support_objective(self, x: Tensor, y: Tensor) -> LossOfParams:
+        """The support loss of one task as a function of the adapted parameters, what :func:`adapt` descends.
+
+        By default ``params -> support_loss(params, x, y)``; a learner that can compute part of the
+        network once per task instead of once per inner step (ANIL: the body) overrides it.
+        """
+        return lambda params: self.support_loss(params, x, y)
+
     def check_data(self, name: str, x: Tensor) -> None:
         """Refuse data whose dtype or device disagrees with the model, naming ``name``."""
         checks.matches_model(name, x, self.model)
@@ -179,7 +187,7 @@ class GradientLearner(nn.Module):
             with torch.no_grad():
                 width = self.apply(self.initial_params() if params is None else params, x_support).shape[-1]
             checks.labels("y_support", y_support, width)
-        return self.adapt_loss(lambda p: self.support_loss(p, x_support, y_support), params, inner_steps)
+        return self.adapt_loss(self.support_objective(x_support, y_support), params, inner_steps)
 
     def adapt_each(self, x_support: Tensor, y_support: Tensor) -> Params:
         """Detached fast weights for each of a batch of support sets (for scoring, not meta-training).
@@ -196,13 +204,13 @@ class GradientLearner(nn.Module):
         tasks = [Task(x, y, x[:0], y[:0]) for x, y in zip(x_support, y_support, strict=True)]
         if choose_path(self.path, self.model, tasks) == "vmap":
             def one(x: Tensor, y: Tensor) -> tuple[Params, Tensor]:
-                return adapt(lambda p: self.support_loss(p, x, y), start, lrs, self.inner_steps,
+                return adapt(self.support_objective(x, y), start, lrs, self.inner_steps,
                              first_order=True, functional=True)
 
             fast, losses = vmap(one)(x_support, y_support)
         else:
             with torch.no_grad():
-                pairs = [adapt(lambda p, t=t: self.support_loss(p, t.x_support, t.y_support), start, lrs,
+                pairs = [adapt(self.support_objective(t.x_support, t.y_support), start, lrs,
                                self.inner_steps, first_order=True) for t in tasks]
             fast = {k: torch.stack([f[k] for f, _ in pairs]) for k in start}
             losses = torch.stack([losses for _, losses in pairs])
@@ -240,7 +248,7 @@ class BilevelLearner(GradientLearner):
         return choose_path(self.path, self.model, checks.check_tasks(tasks))
 
     def _task_loss(self, task: Task, functional: bool) -> tuple[Tensor, Tensor]:
-        fast, inner = adapt(lambda p: self.support_loss(p, task.x_support, task.y_support), self.initial_params(),
+        fast, inner = adapt(self.support_objective(task.x_support, task.y_support), self.initial_params(),
                             self.inner_lrs_by_name(), self.inner_steps, first_order=self.first_order,
                             functional=functional)
         return self.loss_fn(self.apply(fast, task.x_query), task.y_query), inner

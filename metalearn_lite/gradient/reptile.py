@@ -71,7 +71,7 @@ class Reptile(GradientLearner):
         with torch.no_grad():
             for i, task in enumerate(tasks):
                 self.check_data(f"tasks[{i}].x_support", task.x_support)
-                fast = self.adapt_loss(lambda p, t=task: self.support_loss(p, t.x_support, t.y_support), theta,
+                fast = self.adapt_loss(self.support_objective(task.x_support, task.y_support), theta,
                                        task=i)
                 for k, v in fast.items():
                     mean_fast[k] += v / len(tasks)
