@@ -5,7 +5,10 @@ classes) and is judged on characters of the two held-out alphabets (Japanese (ka
 The recipes come from an ablation of this package on that split (the chapter reports it): the
 decisive change for MAML and first-order MAML is a smaller inner step (0.1 instead of the
 paper's 0.4, whose inner step overshoots on this small network), and a zero-initialised head for
-the learners that adapt it; Reptile keeps its head at zero throughout.
+the learners that adapt it; Reptile keeps its head at zero throughout. Proto-MAML (Triantafillou
+et al. 2020) builds its head from each task's prototypes instead, and two controls learn no
+episodes at all: an encoder pretrained over every training class, then a new linear or cosine head
+fitted on each task's support set (Chen et al. 2019's Baseline and Baseline++).
 
 For each recipe the script logs a learning curve (held-out 5-way 1-shot accuracy on 200 fixed
 episodes against training CPU seconds, evaluation excluded), evaluates the final learner on 1,000
@@ -15,7 +18,7 @@ episodes each of 5-way 1-shot and 5-way 5-shot (95 % intervals), and writes
   commit, seed, split, steps, CPU and wall seconds, curve, metrics, SHA-256, how to rebuild it);
 * ``benchmarks/results/fewshot_checkpoints.json``: the reproduction table and the time to 80 / 90 %.
 
-    python benchmarks/train_fewshot.py                   # every recipe, about 40 CPU-minutes
+    python benchmarks/train_fewshot.py                   # every recipe, about an hour of CPU
     python benchmarks/train_fewshot.py --learners maml protonet
     python benchmarks/train_fewshot.py --device cuda     # on a GPU (untested here)
     python benchmarks/train_fewshot.py --ablation        # inner step and head, 500 steps each, ~8 CPU-minutes
@@ -48,7 +51,7 @@ HELD_OUT = ("Japanese_(katakana)", "Sanskrit")
 class Recipe:
     """How one learner is trained; ``kwargs`` go to the learner's class."""
 
-    learner: str  # MAML, ANIL, Reptile, PrototypicalNetwork, TransferBaseline
+    learner: str  # MAML, ANIL, ProtoMAML, Reptile, PrototypicalNetwork, TransferBaseline
     steps: int
     kwargs: dict = dataclasses.field(default_factory=dict)
     zero_head: bool = False  # zero-initialised head
@@ -70,6 +73,7 @@ RECIPES = {
     "reptile": Recipe("Reptile", 1500, {"inner_lr": 0.1, "inner_steps": 5, "outer_lr": 1.0}, keep_head_zero=True,
                       meta_batch_size=4, train_shot=5, test_inner_steps=10),
     "protonet": Recipe("PrototypicalNetwork", 1700, train_way=60, n_query=1, outer_lr=3e-3, meta_batch_size=1),
+    "protomaml": Recipe("ProtoMAML", 2000, {"inner_lr": 0.1}, test_inner_steps=3),
     "baseline": Recipe("TransferBaseline", 4000, {"head": "linear"}, batch_size=64, outer_lr=3e-3),
     "baseline_cosine": Recipe("TransferBaseline", 4000, {"head": "cosine"}, batch_size=64, outer_lr=3e-3),
 }
@@ -178,7 +182,8 @@ PAPER = {"maml": "98.7 / 99.9", "fomaml": "98.3 / 99.2", "metasgd": "99.53 / 99.
          "protonet": "98.8 / 99.7"}
 PAPER_SOURCES = ("MAML and first-order MAML, Finn et al. 2017, Table 1; Meta-SGD, Li et al. 2017, Table 1; Reptile "
                  "(transductive), Nichol et al. 2018, Table 1; prototypical networks, Snell et al. 2017, Table 1. "
-                 "No paper figure is quoted for ANIL.")
+                 "No paper figure on Omniglot is quoted for ANIL, Proto-MAML or the pretrain + fine-tune baselines "
+                 "(Chen et al. 2019).")
 
 CHECK = {"n_way": 5, "k_shot": 1, "n": 50, "seed": 1000}  # what tests/test_pretrained.py reproduces
 
@@ -203,6 +208,7 @@ def table_row(record: dict) -> list:
     metrics, curve = record["metrics"], record["curve"]
     kwargs = record["recipe"]["kwargs"]
     learner = ("Meta-SGD" if kwargs.get("learn_inner_lr") else "first-order MAML" if kwargs.get("first_order")
+               else f"pretrain + fine-tune ({kwargs['head']} head)" if record["recipe"]["learner"] == "TransferBaseline"
                else record["recipe"]["learner"])
     return [record["name"], learner, record["steps"], record["cpu_seconds"],
             f"{100 * metrics['5w1s']['mean']:.1f} ± {100 * metrics['5w1s']['ci95']:.1f}",

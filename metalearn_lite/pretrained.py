@@ -84,7 +84,8 @@ def build(spec: dict[str, Any]) -> nn.Module:
         return metric.PrototypicalNetwork(network)
     if learner == "TransferBaseline":
         return gradient.TransferBaseline(network, **kwargs)
-    cls = {"MAML": gradient.MAML, "ANIL": gradient.ANIL, "Reptile": gradient.Reptile}[learner]
+    cls = {"MAML": gradient.MAML, "ANIL": gradient.ANIL, "ProtoMAML": gradient.ProtoMAML,
+           "Reptile": gradient.Reptile}[learner]
     return cls(network, F.cross_entropy, **kwargs)
 
 

@@ -100,5 +100,5 @@ class HeadNotLast(nn.Module):
 def test_a_head_that_is_not_the_last_module_is_refused():
     anil = ANIL(HeadNotLast().to(DTYPE), F.mse_loss, inner_lr=0.1)
     task = tasks(1)[0]
-    with pytest.raises(ValueError, match="'head' to be the network's last module"):
+    with pytest.raises(ValueError, match="'head' must be the network's last module"):
         anil.adapt(task.x_support, task.y_support)

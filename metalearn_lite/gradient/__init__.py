@@ -2,7 +2,8 @@
 
 ``fast_weights`` (the one inner loop every learner here runs), ``learner`` (what they share: adapt,
 meta-loss on a loop or a vmap path), ``maml`` (MAML, first-order MAML, Meta-SGD), ``anil`` (only the
-head adapts), ``cavia`` (only a context vector adapts), ``reptile`` (move towards adapted weights),
+head adapts), ``proto_maml`` (MAML with a head built from prototypes), ``cavia`` (only a context vector
+adapts), ``reptile`` (move towards adapted weights),
 ``finetune`` (train each task on its own: the baseline), ``learned_optimizer`` (learn the whole
 update rule: an LSTM optimizer), ``feature_reuse`` (how much each layer changes when MAML adapts:
 CKA), ``transfer`` (pretrain on all training classes, fit a new head per task: the baseline of Chen
@@ -25,6 +26,7 @@ from .learned_optimizer import (
 )
 from .learner import BilevelLearner, GradientLearner
 from .maml import MAML
+from .proto_maml import ProtoMAML
 from .reptile import Reptile
 from .transfer import CosineClassifier, TransferBaseline
 
@@ -36,6 +38,7 @@ __all__ = [
     "GradientLearner",
     "LSTMOptimizer",
     "MAML",
+    "ProtoMAML",
     "Reptile",
     "TransferBaseline",
     "adapt",

@@ -28,7 +28,31 @@ from ..tasks import LossFn
 from .fast_weights import LossOfParams, Params
 from .learner import BilevelLearner
 
-__all__ = ["ANIL"]
+__all__ = ["ANIL", "head_input"]
+
+
+def head_input(model: nn.Module, head: str, x: Tensor, params: Params | None = None) -> Tensor:
+    """The input of ``model``'s last module ``head`` when the model runs on ``x`` (with ``params``, if given).
+
+    ANIL adapts only the head, so this is computed once per task; Proto-MAML builds its head from it.
+
+    Raises:
+        ValueError: ``head`` is not the network's last module, applied once (then its input is not all
+            the output depends on).
+
+    Shapes:
+        ``x`` ``(N, *input_shape)`` -> ``(N, *head_input_shape)``.
+    """
+    seen: list[tuple[Tensor, Tensor]] = []
+    handle = model.get_submodule(head).register_forward_hook(lambda _m, args, out: seen.append((args[0], out)))
+    try:
+        out = model(x) if params is None else functional_call(model, params, (x,))
+    finally:
+        handle.remove()
+    if len(seen) != 1 or seen[0][1] is not out:
+        raise ValueError(f"{head!r} must be the network's last module, applied once; in {type(model).__name__} "
+                         f"it ran {len(seen)} time(s)" + (" and did not produce the output" if len(seen) == 1 else ""))
+    return seen[0][0]
 
 
 class ANIL(BilevelLearner):
@@ -82,18 +106,7 @@ class ANIL(BilevelLearner):
         """
         if not self._head_is_module:
             raise ValueError(f"ANIL can compute features only when {self.head!r} names a module")
-        seen: list[tuple[Tensor, Tensor]] = []
-        head = self.model.get_submodule(self.head)
-        handle = head.register_forward_hook(lambda _m, args, out: seen.append((args[0], out)))
-        try:
-            out = self.model(x)
-        finally:
-            handle.remove()
-        if len(seen) != 1 or seen[0][1] is not out:
-            raise ValueError(f"ANIL needs {self.head!r} to be the network's last module, applied once; in "
-                             f"{type(self.model).__name__} it ran {len(seen)} time(s)"
-                             + (" and did not produce the output" if len(seen) == 1 else ""))
-        return seen[0][0]
+        return head_input(self.model, self.head, x)
 
     def support_objective(self, x: Tensor, y: Tensor) -> LossOfParams:
         """``head params -> loss_fn(head(features(x)), y)``, with the body's features computed once."""
