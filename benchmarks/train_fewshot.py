@@ -6,7 +6,8 @@ The recipes come from an ablation of this package on that split (the chapter rep
 decisive change for MAML and first-order MAML is a smaller inner step (0.1 instead of the
 paper's 0.4, whose inner step overshoots on this small network), and a zero-initialised head for
 the learners that adapt it; Reptile keeps its head at zero throughout. Proto-MAML (Triantafillou
-et al. 2020) builds its head from each task's prototypes instead, and two controls learn no
+et al. 2020) builds its head from each task's prototypes instead; a relation network (Sung et al.
+2018) learns its comparison; and two controls learn no
 episodes at all: an encoder pretrained over every training class, then a new linear or cosine head
 fitted on each task's support set (Chen et al. 2019's Baseline and Baseline++).
 
@@ -51,7 +52,7 @@ HELD_OUT = ("Japanese_(katakana)", "Sanskrit")
 class Recipe:
     """How one learner is trained; ``kwargs`` go to the learner's class."""
 
-    learner: str  # MAML, ANIL, ProtoMAML, Reptile, PrototypicalNetwork, TransferBaseline
+    learner: str  # MAML, ANIL, ProtoMAML, Reptile, PrototypicalNetwork, RelationNetwork, TransferBaseline
     steps: int
     kwargs: dict = dataclasses.field(default_factory=dict)
     zero_head: bool = False  # zero-initialised head
@@ -73,6 +74,7 @@ RECIPES = {
     "reptile": Recipe("Reptile", 1500, {"inner_lr": 0.1, "inner_steps": 5, "outer_lr": 1.0}, keep_head_zero=True,
                       meta_batch_size=4, train_shot=5, test_inner_steps=10),
     "protonet": Recipe("PrototypicalNetwork", 1700, train_way=60, n_query=1, outer_lr=3e-3, meta_batch_size=1),
+    "relation": Recipe("RelationNetwork", 3000, train_way=5, n_query=15, meta_batch_size=1),
     "protomaml": Recipe("ProtoMAML", 2000, {"inner_lr": 0.1}, test_inner_steps=3),
     "baseline": Recipe("TransferBaseline", 4000, {"head": "linear"}, batch_size=64, outer_lr=3e-3),
     "baseline_cosine": Recipe("TransferBaseline", 4000, {"head": "cosine"}, batch_size=64, outer_lr=3e-3),
@@ -80,15 +82,18 @@ RECIPES = {
 
 
 def build_spec(recipe: Recipe, hidden: int, n_classes: int) -> dict:
-    if recipe.learner in ("PrototypicalNetwork", "TransferBaseline"):
+    if recipe.learner in ("PrototypicalNetwork", "RelationNetwork", "TransferBaseline"):
         net = {"kind": "ConvEncoder", "hidden_channels": hidden, "ceil_mode": True}
     else:
         net = {"kind": "ConvNet4", "n_way": recipe.train_way, "hidden_channels": hidden}
     kwargs = dict(recipe.kwargs)
     if recipe.learner in ("MAML", "ANIL"):
         kwargs["path"] = "loop"
-    if recipe.learner == "TransferBaseline":  # every training class, and the 28 x 28 encoder's output size
-        kwargs.update(n_classes=n_classes, feature_dim=mll.nets.ConvEncoder(1, hidden, ceil_mode=True).output_dim(28))
+    dim = mll.nets.ConvEncoder(1, hidden, ceil_mode=True).output_dim(28)  # the encoder's output for 28 x 28 images
+    if recipe.learner == "TransferBaseline":  # a classifier over every training class
+        kwargs.update(n_classes=n_classes, feature_dim=dim)
+    if recipe.learner == "RelationNetwork":
+        kwargs.update(embedding_dim=dim)
     return {"learner": recipe.learner, "net": net, "kwargs": kwargs}
 
 
@@ -110,7 +115,7 @@ def train(name: str, recipe: Recipe, args, meta_train, curve_tasks, device) -> t
     mll.seed_everything(args.seed)
     n_classes = int(meta_train.labels.max()) + 1
     learner = pretrained.build(build_spec(recipe, args.hidden, n_classes)).to(device)
-    net = learner if recipe.learner in ("PrototypicalNetwork", "TransferBaseline") else learner.model
+    net = learner if recipe.learner in ("PrototypicalNetwork", "RelationNetwork", "TransferBaseline") else learner.model
     if recipe.zero_head or recipe.keep_head_zero:
         with torch.no_grad():
             net.head.weight.zero_(), net.head.bias.zero_()
@@ -135,7 +140,7 @@ def train(name: str, recipe: Recipe, args, meta_train, curve_tasks, device) -> t
             if recipe.learner == "TransferBaseline":  # a mini-batch of images of every training class, no episodes
                 idx = torch.randint(len(meta_train.labels), (recipe.batch_size,), generator=batches)
                 loss = learner.loss(meta_train.images[idx].to(device), meta_train.labels[idx].to(device))
-            elif recipe.learner == "PrototypicalNetwork":
+            elif recipe.learner in ("PrototypicalNetwork", "RelationNetwork"):
                 loss = learner.loss(sampler.sample().to(device))
             else:
                 loss = learner.meta_loss([sampler.sample().to(device) for _ in range(recipe.meta_batch_size)])
@@ -179,11 +184,11 @@ def run_ablation(run: Run, args, meta_train, meta_test, device) -> None:
 
 # The papers' Omniglot 5-way accuracies, for side-by-side reading (different data split, see the caption).
 PAPER = {"maml": "98.7 / 99.9", "fomaml": "98.3 / 99.2", "metasgd": "99.53 / 99.93", "reptile": "97.68 / 99.48",
-         "protonet": "98.8 / 99.7"}
+         "protonet": "98.8 / 99.7", "relation": "99.6 / 99.8"}
 PAPER_SOURCES = ("MAML and first-order MAML, Finn et al. 2017, Table 1; Meta-SGD, Li et al. 2017, Table 1; Reptile "
                  "(transductive), Nichol et al. 2018, Table 1; prototypical networks, Snell et al. 2017, Table 1. "
-                 "No paper figure on Omniglot is quoted for ANIL, Proto-MAML or the pretrain + fine-tune baselines "
-                 "(Chen et al. 2019).")
+                 "Relation network, Sung et al. 2018, Table 1. No paper figure on Omniglot is quoted for ANIL, "
+                 "Proto-MAML or the pretrain + fine-tune baselines (Chen et al. 2019).")
 
 CHECK = {"n_way": 5, "k_shot": 1, "n": 50, "seed": 1000}  # what tests/test_pretrained.py reproduces
 
@@ -219,7 +224,8 @@ def table_row(record: dict) -> list:
 def write_table(run: Run, args) -> None:
     """The reproduction table, one row per manifest in the checkpoints folder."""
     folder = args.out or pretrained.CHECKPOINTS
-    rows = [table_row(json.loads(path.read_text(encoding="utf-8"))) for path in sorted(folder.glob("*.json"))]
+    records = [json.loads(path.read_text(encoding="utf-8")) for path in sorted(folder.glob("*.json"))]
+    rows = [table_row(r) for r in records if r.get("kind", "fewshot") == "fewshot" and "metrics" in r]
     columns = ["checkpoint", "learner", "steps", "train CPU s", "5-way 1-shot (%)", "5-way 5-shot (%)",
                "CPU s to 80 %", "CPU s to 90 %", "CPU s to 95 %", "paper: 5w1s / 5w5s (%)"]
     for row in rows:

@@ -82,6 +82,8 @@ def build(spec: dict[str, Any]) -> nn.Module:
     learner, kwargs = spec["learner"], dict(spec.get("kwargs", {}))
     if learner == "PrototypicalNetwork":
         return metric.PrototypicalNetwork(network)
+    if learner == "RelationNetwork":
+        return metric.RelationNetwork(network, **kwargs)
     if learner == "TransferBaseline":
         return gradient.TransferBaseline(network, **kwargs)
     cls = {"MAML": gradient.MAML, "ANIL": gradient.ANIL, "ProtoMAML": gradient.ProtoMAML,

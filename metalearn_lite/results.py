@@ -192,15 +192,25 @@ def show(name: str, table: str, formats: dict[str, str] | None = None) -> None:
     display(Markdown(text))
 
 
-_BLOCK = re.compile(r"(<!-- results: (?P<name>[a-z0-9_]+)/(?P<table>[a-z0-9_]+) -->\n)(.*?)(<!-- end results -->)",
-                    re.S)
+_BLOCK = re.compile(r"(<!-- results: (?P<name>[a-z0-9_]+)/(?P<table>[a-z0-9_]+)(?: format=(?P<format>[^ ]+))? -->\n)"
+                    r"(?P<body>.*?)(?P<end><!-- end results -->)", re.S)
+
+
+def _rendered(match: re.Match) -> str:
+    record, table = load(match.group("name")), match.group("table")
+    spec = match.group("format")  # one format for every float column, e.g. ".2g" for losses spanning decades
+    formats = dict.fromkeys(record["tables"][table]["columns"], spec) if spec else None
+    return match.group(1) + markdown_table(record, table, formats) + "\n" + match.group("end")
 
 
 def render(path: Path) -> str:
-    """The text of a Markdown file with every ``<!-- results: name/table -->`` block re-rendered."""
+    """The text of a Markdown file with every ``<!-- results: name/table -->`` block re-rendered.
+
+    ``<!-- results: name/table format=.2g -->`` formats every float cell of that block with ``.2g``
+    (the default is ``.1f``).
+    """
     text = Path(path).read_text(encoding="utf-8")
-    return _BLOCK.sub(lambda m: m.group(1) + markdown_table(load(m.group("name")), m.group("table")) + "\n"
-                      + m.group(5), text)
+    return _BLOCK.sub(_rendered, text)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -45,3 +45,17 @@ def test_write_load_and_render(tmp_path):
         results.load("missing", tmp_path)
     with pytest.raises(ValueError, match="every row must have 2 cells"):
         run.write("toy", {"main": {"columns": ["a", "b"], "rows": [[1]]}}, directory=tmp_path)
+
+
+def test_a_results_block_can_set_the_float_format(tmp_path, monkeypatch):
+    run = results.Run(seeds=[0])
+    run.write("tiny", {"losses": {"columns": ["method", "loss"], "rows": [["LSTM", 0.000123], ["Adam", 2.5]]}},
+              directory=tmp_path)
+    monkeypatch.setattr(results, "results_dir", lambda: tmp_path)
+    page = tmp_path / "page.md"
+    page.write_text("<!-- results: tiny/losses format=.2g -->\nold\n<!-- end results -->\n"
+                    "<!-- results: tiny/losses -->\nold\n<!-- end results -->\n", encoding="utf-8")
+    text = results.render(page)
+    first, second = text.split("<!-- end results -->")[:2]
+    assert "| LSTM | 0.00012 |" in first and "| Adam | 2.5 |" in first
+    assert "| LSTM | 0.0 |" in second, "without a format, floats keep the default .1f"

@@ -1,7 +1,8 @@
 """Metric-based meta-learning: learn an embedding in which a fixed rule classifies new classes.
 
 ``losses`` (contrastive, triplet with batch-hard and semi-hard mining), ``center_loss``, ``base``
-(what every episodic metric learner shares), ``siamese``, ``matching``, ``protonet``,
+(what every episodic metric learner shares), ``siamese``, ``matching``, ``protonet``, ``relation``
+(relation networks: a learned comparison),
 ``neighbours`` (the nearest-neighbour baseline), ``training`` (episodic training) and
 ``evaluation`` (embed a test set once, then sample episodes). Nothing is fine-tuned on a new task.
 Taught in §3.1 (``notebooks/03_metric_learning.ipynb``); compared with the gradient-based learners in
@@ -25,6 +26,7 @@ from .losses import (
 from .matching import FullContextEmbedding, MatchingNetwork, matching_log_probs
 from .neighbours import NearestNeighbour, nearest_neighbour_logits
 from .protonet import PrototypicalNetwork, prototypes, prototypical_logits
+from .relation import RelationNetwork
 from .siamese import SiameseNetwork, verification_loss
 from .training import train_metric_learner
 
@@ -37,6 +39,7 @@ __all__ = [
     "MatchingNetwork",
     "NearestNeighbour",
     "PrototypicalNetwork",
+    "RelationNetwork",
     "SemiHardTripletLoss",
     "SiameseNetwork",
     "TripletLoss",
