@@ -4,8 +4,9 @@ Siamese, matching and prototypical networks fix how two embeddings are compared 
 weighting of L1 distances, cosine similarity, squared Euclidean distance). A relation network
 learns it: each class's embedding (with several shots, the sum of its support embeddings in their
 section 3.2; here their mean, so that one model serves 1-shot and 5-shot episodes alike) is
-concatenated with a query's embedding and a small *relation module* maps the pair to a score in ``[0, 1]``, trained by mean squared error against 1 for the query's class and 0
-for the others (their eq. 3 and 4).
+concatenated with a query's embedding and a small *relation module* maps the pair to a score in
+``[0, 1]``, trained by mean squared error against 1 for the query's class and 0 for the others
+(their eq. 3 and 4).
 
 Their relation module is two convolutional blocks and two fully connected layers on the
 concatenated *feature maps*; here it is a two-layer MLP on the concatenated *flattened* embeddings
