@@ -7,9 +7,10 @@ the ``(P,)`` losses, so a coordinatewise optimizer runs them all at once (the pr
 interact: each coordinate's gradient depends only on its own problem).
 
 **Small networks** (in the spirit of their section 3.2, which trains an MLP on MNIST; offline here, so
-the data are the sinusoids of chapter 1): each problem fits a one-hidden-layer MLP, ``hidden`` units
-and a sigmoid (theirs), to ``n_points`` samples of one random sinusoid, by the mean squared error. A
-batch of ``P`` networks is again one dict of ``(P, ...)`` parameters and a ``(P,)`` loss.
+the data are the sinusoids of §1, ``notebooks/01_introduction.ipynb``): each problem fits a
+one-hidden-layer MLP, ``hidden`` units and a sigmoid (theirs), to ``n_points`` samples of one random
+sinusoid, by the mean squared error. A batch of ``P`` networks is again one dict of ``(P, ...)``
+parameters and a ``(P,)`` loss.
 
 §3.3 (``notebooks/05_gradient_based.ipynb``) meta-trains an LSTM optimizer on both.
 """
@@ -105,7 +106,8 @@ def sample_sine_mlps(
     generator: torch.Generator | None = None,
     dtype: torch.dtype = torch.float32,
 ) -> SineMLPs:
-    """``n_problems`` networks to fit, each to ``n_points`` points of its own sinusoid (chapter 1's family).
+    """``n_problems`` networks to fit, each to ``n_points`` points of its own sinusoid (the family of
+    §1, ``notebooks/01_introduction.ipynb``).
 
     Shapes:
         ``x``, ``y`` ``(n_problems, n_points)``; parameters ``w1``, ``b1``, ``w2`` ``(n_problems, hidden)``,

@@ -10,7 +10,7 @@ hundred small networks trained in one loop instead of a few hundred loops. §5
 
 Because every task's loss depends only on its own copy of the weights, the gradient of the summed
 loss with respect to copy ``i`` is the gradient of task ``i``'s loss, and Adam and SGD update every
-element independently: the result equals training each task separately (``tests/test_baselines.py``
+element independently: the result equals training each task separately (``tests/test_finetune.py``
 checks it against a plain loop, and against :meth:`metalearn_lite.MAML.adapt` for SGD).
 """
 

@@ -15,8 +15,8 @@ optimisation of sampled problems and differentiating the sum of the losses along
 ``L(φ) = Σ_t f(θ_t)``, through the unrolled updates, truncated every ``unroll`` steps; as in the paper
 the gradients fed to the LSTM are treated as inputs (no second derivatives of ``f``).
 
-:func:`optimize` runs any update rule (this LSTM, or a ``torch.optim`` class through
-:func:`optimize_with`) on a loss of parameters; :func:`meta_train_optimizer` trains the LSTM.
+:func:`optimize` runs the LSTM on a loss of parameters; :func:`meta_train_optimizer` trains it;
+``hand_designed`` runs SGD and Adam the same way, tuned fairly, for comparison.
 Taught in §3.3 (``notebooks/05_gradient_based.ipynb``), which compares it with SGD and Adam on held-out
 quadratics, past the horizon it was trained on, and on a small network.
 """
@@ -33,10 +33,7 @@ from torch import Tensor, nn
 from .. import checks
 from .fast_weights import Params
 
-__all__ = [
-    "LSTMOptimizer", "Trajectory", "best_learning_rate", "geometric_mean", "meta_train_optimizer", "optimize",
-    "optimize_with", "preprocess_gradients",
-]
+__all__ = ["LSTMOptimizer", "Trajectory", "meta_train_optimizer", "optimize", "preprocess_gradients"]
 
 State = list[tuple[Tensor, Tensor]]
 Problem = tuple[Callable[[Params], Tensor], Params]
@@ -179,76 +176,6 @@ def optimize(
     if not keep_graph:
         state = [(h.detach(), c.detach()) for h, c in state]
     return Trajectory(final, torch.stack(losses), state)
-
-
-def optimize_with(
-    optimizer_class: type[torch.optim.Optimizer],
-    loss_of_params: Callable[[Params], Tensor],
-    params: Params,
-    steps: int,
-    **optimizer_kwargs: object,
-) -> Trajectory:
-    """The same run with a hand-designed ``torch.optim`` optimizer (``torch.optim.Adam, lr=0.1``, ...).
-
-    ``params`` is copied, never changed. Returns a :class:`Trajectory` whose ``state`` is ``None``.
-    """
-    if not (isinstance(optimizer_class, type) and issubclass(optimizer_class, torch.optim.Optimizer)):
-        raise TypeError(f"optimizer_class must be a torch.optim.Optimizer subclass, got {optimizer_class!r}")
-    checks.callable_("loss_of_params", loss_of_params)
-    steps = checks.non_negative_int("steps", steps)
-    leaves = {k: v.detach().clone().requires_grad_() for k, v in params.items()}
-    opt = optimizer_class(list(leaves.values()), **optimizer_kwargs)
-    losses = []
-    for step in range(steps + 1):
-        loss = loss_of_params(leaves)
-        checks.finite_loss(loss, f"the loss being optimised at step {step}")
-        losses.append(loss.detach())
-        if step < steps:
-            opt.zero_grad(set_to_none=True)
-            loss.sum().backward()
-            opt.step()
-    return Trajectory({k: v.detach() for k, v in leaves.items()}, torch.stack(losses), None)
-
-
-def geometric_mean(losses: Tensor) -> Tensor:
-    """The geometric mean over a batch of problems, step by step (``inf`` once a problem diverged).
-
-    Losses of random problems span orders of magnitude; the arithmetic mean is the few largest, the
-    geometric mean (the exponential of the mean log-loss, what ``objective="log"`` trains) weighs
-    every problem alike.
-
-    Shapes:
-        ``losses`` ``(steps + 1, P)`` (a :class:`Trajectory`'s) -> ``(steps + 1,)``, in float64.
-    """
-    checks.tensor("losses", losses, dim=2, floating=True)
-    return losses.double().clamp_min(1e-300).log().mean(-1).exp()
-
-
-def best_learning_rate(
-    optimizer_class: type[torch.optim.Optimizer],
-    loss_of_params: Callable[[Params], Tensor],
-    params: Params,
-    grid: list[float],
-    steps: int,
-) -> tuple[float, dict[float, float]]:
-    """Tune a hand-designed optimizer fairly: the ``grid`` learning rate with the lowest geometric-mean loss.
-
-    Run it on *training* problems and compare on held-out ones, as a learned optimizer is judged.
-
-    Returns:
-        ``(best_lr, {lr: geometric-mean loss after steps})``, ``inf`` for a rate at which some problem diverged.
-    """
-    if not isinstance(grid, list | tuple) or not grid:
-        raise ValueError(f"grid must be a non-empty list of learning rates, got {grid!r}")
-    scores = {}
-    for lr in grid:
-        checks.positive_number("a learning rate of grid", lr)
-        try:
-            run = optimize_with(optimizer_class, loss_of_params, params, steps, lr=lr)
-            scores[lr] = geometric_mean(run.losses.reshape(steps + 1, -1))[-1].item()
-        except checks.NonFiniteLossError:
-            scores[lr] = math.inf
-    return min(scores, key=scores.get), scores
 
 
 def meta_train_optimizer(
