@@ -13,10 +13,13 @@ the section (§) and notebook that teach it. The parts of the package mirror the
 3.2      ``notebooks/04_memory_augmented.ipynb``     ``memory`` (NTM, MANN, MemN2N), ``data.sequences``,
                                                      ``data.copy_task``, ``data.stories``
 3.3      ``notebooks/05_gradient_based.ipynb``       ``gradient`` (MAML, first-order MAML, Meta-SGD, ANIL,
-                                                     Reptile; the ``fast_weights`` kernel), ``nets``
+                                                     Reptile; the ``fast_weights`` kernel; the LSTM
+                                                     optimizer), ``data.optimizees``, ``nets``
 3.4      ``notebooks/06_adversarial.ipynb``          ``adversarial`` (MetaGAN), ``gradient.cavia``
 4.1      ``notebooks/07_maml_from_scratch.ipynb``    ``gradient.maml`` (checked against a hand-written loop)
-4.2      ``notebooks/08_few_shot.ipynb``             ``metric``, ``gradient``, ``nets``, ``data.augment``
+4.2      ``notebooks/08_few_shot.ipynb``             ``metric`` (relation networks), ``gradient``
+                                                     (Proto-MAML, ``feature_reuse``, ``transfer``),
+                                                     ``pretrained``, ``nets``, ``data.augment``
 4.3      ``notebooks/09_meta_rl.ipynb``              ``rl``
 5        ``notebooks/10_applications.ipynb``         ``data.ratings``, ``gradient.finetune``
 6        ``notebooks/11_tools_and_resources.ipynb``  (the ecosystem; ``course`` checks the links)
