@@ -64,6 +64,10 @@ class GradientLearner(nn.Module):
         TypeError, ValueError: a bad argument, named in the message.
     """
 
+    # Take the inner gradients with torch.func even on the loop path: they are then partial derivatives
+    # with respect to the start's values, not total ones through how a start was computed (Proto-MAML).
+    functional_inner = False
+
     def __init__(self, model: nn.Module, loss_fn: object, inner_lr: float, inner_steps: int = 1,
                  first_order: bool = False, path: str = "auto") -> None:
         super().__init__()
@@ -120,6 +124,13 @@ class GradientLearner(nn.Module):
         """``loss_fn(apply(params, x), y)``, the loss the inner loop descends."""
         return self.loss_fn(self.apply(params, x), y)
 
+    def task_start(self, x_support: Tensor, y_support: Tensor) -> Params:
+        """Where a task's inner loop starts: :meth:`initial_params`, the same for every task by default.
+
+        Proto-MAML overrides it with a head built from the task's support set.
+        """
+        return self.initial_params()
+
     def support_objective(self, x: Tensor, y: Tensor) -> LossOfParams:
         """The support loss of one task as a function of the adapted parameters, what :func:`adapt` descends.
 
@@ -166,9 +177,10 @@ class GradientLearner(nn.Module):
         checks.callable_("loss_of_params", loss_of_params)
         steps = self.inner_steps if inner_steps is None else checks.positive_int("inner_steps", inner_steps)
         start = self.initial_params() if params is None else self.check_params(params)
-        fast, losses = adapt(loss_of_params, start, self.inner_lrs_by_name(), steps, first_order=self.first_order)
+        fast, losses = adapt(loss_of_params, start, self.inner_lrs_by_name(), steps, first_order=self.first_order,
+                             functional=self.functional_inner)
         checks.raise_if_non_finite(losses[None], "inner (support) loss", first_task=task)
-        return fast
+        return fast if torch.is_grad_enabled() else {k: v.detach() for k, v in fast.items()}
 
     def adapt(
         self, x_support: Tensor, y_support: Tensor, params: Params | None = None, inner_steps: int | None = None
@@ -187,7 +199,8 @@ class GradientLearner(nn.Module):
             with torch.no_grad():
                 width = self.apply(self.initial_params() if params is None else params, x_support).shape[-1]
             checks.labels("y_support", y_support, width)
-        return self.adapt_loss(self.support_objective(x_support, y_support), params, inner_steps)
+        start = self.task_start(x_support, y_support) if params is None else params
+        return self.adapt_loss(self.support_objective(x_support, y_support), start, inner_steps)
 
     def adapt_each(self, x_support: Tensor, y_support: Tensor) -> Params:
         """Detached fast weights for each of a batch of support sets (for scoring, not meta-training).
@@ -248,9 +261,10 @@ class BilevelLearner(GradientLearner):
         return choose_path(self.path, self.model, checks.check_tasks(tasks))
 
     def _task_loss(self, task: Task, functional: bool) -> tuple[Tensor, Tensor]:
-        fast, inner = adapt(self.support_objective(task.x_support, task.y_support), self.initial_params(),
-                            self.inner_lrs_by_name(), self.inner_steps, first_order=self.first_order,
-                            functional=functional)
+        fast, inner = adapt(self.support_objective(task.x_support, task.y_support),
+                            self.task_start(task.x_support, task.y_support), self.inner_lrs_by_name(),
+                            self.inner_steps, first_order=self.first_order,
+                            functional=functional or self.functional_inner)
         return self.loss_fn(self.apply(fast, task.x_query), task.y_query), inner
 
     def _meta_loss_loop(self, tasks: list[Task]) -> Tensor:

@@ -13,23 +13,23 @@ section 3.3, after Snell et al., section 2.4). MAML's inner loop then adapts eve
 start. The prototypes depend on the body's weights, so the meta-gradient also flows through the
 initialisation into the body. In the inner loop the initial head is a variable of its own: its
 gradient steps do not reach back through the prototypes into the body, so the inner gradients are
-taken with ``torch.func`` (``functional=True`` of :func:`~metalearn_lite.gradient.fast_weights.adapt`),
-which differentiates with respect to the values it is given, while the outer backward pass still runs
-through how those values were made. Taught in §4.2 (``notebooks/08_few_shot.ipynb``), which compares it
-with MAML and the prototypical network on the same episodes.
+taken with ``torch.func`` (``functional_inner``: the ``functional=True`` of
+:func:`~metalearn_lite.gradient.fast_weights.adapt`), which differentiates with respect to the values
+it is given, while the outer backward pass still runs through how those values were made. Taught in
+§4.2 (``notebooks/08_few_shot.ipynb``), which compares it with MAML and the prototypical network on
+the same episodes.
 """
 
 from __future__ import annotations
 
-import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
 from .. import checks
 from ..metric.protonet import prototypes
-from ..tasks import LossFn, Task
+from ..tasks import LossFn
 from .anil import head_input
-from .fast_weights import Params, adapt
+from .fast_weights import Params
 from .maml import MAML
 
 __all__ = ["ProtoMAML", "prototype_head"]
@@ -59,6 +59,8 @@ class ProtoMAML(MAML):
         as for MAML; tasks are ``n_way``-way with labels ``0 .. n_way - 1``.
     """
 
+    functional_inner = True  # the initial head is a variable of its own in the inner loop (module docstring)
+
     def __init__(self, model: nn.Module, loss_fn: LossFn = F.cross_entropy, inner_lr: float = 0.1,
                  inner_steps: int = 1, first_order: bool = False, head: str = "head") -> None:
         super().__init__(model, loss_fn, inner_lr, inner_steps, first_order, path="loop")
@@ -69,30 +71,12 @@ class ProtoMAML(MAML):
         self.head, self.n_way = head, module.out_features
 
     def task_start(self, x_support: Tensor, y_support: Tensor) -> Params:
-        """``θ`` with the head replaced by :func:`prototype_head` of the support set (differentiable in ``θ``)."""
+        """``θ`` with the head replaced by :func:`prototype_head` of the support set (differentiable in ``θ``).
+
+        Shapes:
+            x_support ``(n_support, *input_shape)``, y_support ``(n_support,)`` in ``0 .. n_way - 1``.
+        """
+        checks.labels("y_support", y_support, self.n_way, len(x_support))
         params = dict(self.model.named_parameters())
         weight, bias = prototype_head(head_input(self.model, self.head, x_support), y_support, self.n_way)
         return {**params, f"{self.head}.weight": weight, f"{self.head}.bias": bias}
-
-    def adapt(self, x_support: Tensor, y_support: Tensor, params: Params | None = None,
-              inner_steps: int | None = None) -> Params:
-        """MAML's adaptation from :meth:`task_start` (or ``params``); see the module docstring for the gradients.
-
-        Shapes:
-            x_support ``(n_support, *input_shape)``, y_support ``(n_support,)`` -> fast weights like ``θ``.
-        """
-        checks.support_set(x_support, y_support)
-        self.check_data("x_support", x_support)
-        checks.labels("y_support", y_support, self.n_way)
-        start = self.task_start(x_support, y_support) if params is None else self.check_params(params)
-        steps = self.inner_steps if inner_steps is None else checks.positive_int("inner_steps", inner_steps)
-        fast, losses = adapt(self.support_objective(x_support, y_support), start, self.inner_lrs_by_name(), steps,
-                             first_order=self.first_order, functional=True)
-        checks.raise_if_non_finite(losses[None], "inner (support) loss", first_task=None)
-        return fast if torch.is_grad_enabled() else {k: v.detach() for k, v in fast.items()}
-
-    def _task_loss(self, task: Task, functional: bool) -> tuple[Tensor, Tensor]:
-        fast, inner = adapt(self.support_objective(task.x_support, task.y_support),
-                            self.task_start(task.x_support, task.y_support), self.inner_lrs_by_name(),
-                            self.inner_steps, first_order=self.first_order, functional=True)
-        return self.loss_fn(self.apply(fast, task.x_query), task.y_query), inner
