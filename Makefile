@@ -11,7 +11,7 @@ STAMP := $(VENV)/.installed
 PIP := $(BIN)/python -m pip --disable-pip-version-check
 CELL_TIMEOUT ?= 900
 
-.PHONY: help setup book test lint unit notebooks colab book-check browser lab clean distclean
+.PHONY: help setup resolve-torch book test lint unit notebooks colab book-check browser lab clean distclean
 
 help:
 	@echo "make book   build the HTML book (executes every notebook, cached) into _build/html"
@@ -19,6 +19,7 @@ help:
 	@echo "            built book in headless Chromium (screenshots in _build/screenshots)"
 	@echo "make colab  write the chapters' Colab edition (after make notebooks or make book) into _build/colab"
 	@echo "make lab    open JupyterLab in the project's environment"
+	@echo "make resolve-torch  list what setup would install for torch (a pip dry run; TORCH_INDEX= to compare)"
 	@echo "make clean  remove build outputs (make distclean also removes .venv)"
 
 # torch first, pinned, from PyTorch's CPU wheel index: on Linux a bare `torch` from PyPI is the CUDA
@@ -26,7 +27,8 @@ help:
 # `make setup TORCH_INDEX=` installs torch from pip's ordinary indexes instead (a local wheel, a GPU
 # machine); .ci/run does that where a local torch wheel is configured (PIP_FIND_LINKS).
 TORCH_INDEX ?= https://download.pytorch.org/whl/cpu
-TORCH_INDEX_ARGS := $(if $(TORCH_INDEX),--index-url $(TORCH_INDEX) --extra-index-url https://pypi.org/simple)
+PYPI_INDEX ?= https://pypi.org/simple
+TORCH_INDEX_ARGS := $(if $(TORCH_INDEX),--index-url $(TORCH_INDEX) --extra-index-url $(PYPI_INDEX))
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
 	$(PIP) install -q -c constraints.txt $(TORCH_INDEX_ARGS) torch
@@ -34,6 +36,15 @@ $(STAMP): pyproject.toml constraints.txt
 	touch $@
 
 setup: $(STAMP)
+
+# What setup's first install would fetch, without installing anything: torch and its dependencies,
+# one line each (name, version, file). From PyTorch's CPU index the torch line reads 2.13.0+cpu and
+# no nvidia-* line follows; with TORCH_INDEX= on Linux it is the CUDA build and its NVIDIA wheels.
+resolve-torch:
+	@$(PYTHON) -m pip --disable-pip-version-check install --dry-run --ignore-installed --quiet --report - \
+		-c constraints.txt $(TORCH_INDEX_ARGS) torch | $(PYTHON) -c 'import json, sys; \
+		[print(i["metadata"]["name"], i["metadata"]["version"], i["download_info"]["url"].rsplit("/", 1)[-1]) \
+		 for i in json.load(sys.stdin)["install"]]'
 
 book: $(STAMP)
 	$(BIN)/jupyter-book build .

@@ -155,9 +155,16 @@ def meta_train(
 def adaptation_losses(learner: Adapter, tasks: Sequence[Task], max_inner_steps: int) -> Tensor:
     """Query loss of every task after 0, 1, ..., ``max_inner_steps`` inner steps of ``learner.adapt``.
 
+    A :class:`~metalearn_lite.gradient.GradientLearner` computes it itself (its ``adaptation_curve``:
+    the same steps, batched over tasks with ``vmap`` where its path rule says so); any other learner
+    with ``adapt`` is run task after task here.
+
     Returns:
         ``(len(tasks), max_inner_steps + 1)`` losses; column ``s`` is after ``s`` steps.
     """
+    curve = getattr(learner, "adaptation_curve", None)
+    if callable(curve):  # a GradientLearner: its own inner loop, batched over tasks where vmap pays
+        return curve(tasks, max_inner_steps)
     tasks = checks.check_tasks(tasks)
     checks.non_negative_int("max_inner_steps", max_inner_steps)
     out = torch.empty(len(tasks), max_inner_steps + 1, dtype=torch.float64)

@@ -321,10 +321,10 @@ _WIDE_LINES = """() => { let total = 0, wide = 0;
   return {total, wide, tables: tables.length}; }"""
 
 
-@pytest.mark.parametrize(("width", "most_wide"), [(1440, 0.15), (1920, 0.01)])
+@pytest.mark.parametrize(("width", "most_wide"), [(1280, 0.03), (1440, 0.03), (1920, 0.01)])
 def test_code_and_tables_fit_the_content_column(browser, site, width, most_wide):
-    """``_static/wide-code.css``: on a wide screen code lines (up to 120 characters) and tables fit
-    their column instead of scrolling sideways."""
+    """``_static/wide-code.css``: on a laptop's or a wide screen, code lines (up to 120 characters) and
+    tables fit their column instead of scrolling sideways. Saves ``wide-page-<width>.png``."""
     context = browser.new_context(viewport={"width": width, "height": 900})
     page = context.new_page()
     try:
@@ -335,5 +335,27 @@ def test_code_and_tables_fit_the_content_column(browser, site, width, most_wide)
             total, wide = total + counts["total"], wide + counts["wide"]
             assert counts["tables"] == 0, f"{chapter}: a table is wider than the column at {width} px"
         assert wide <= most_wide * total, f"{wide} of {total} code lines are wider than their block at {width} px"
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        open_page(page, site, "notebooks/08_few_shot.html")
+        page.locator("h2", has_text="4.2.4").scroll_into_view_if_needed()
+        page.screenshot(path=str(SCREENSHOTS / f"wide-page-{width}.png"))
+    finally:
+        context.close()
+
+
+def test_between_1200_and_1536_px_the_page_contents_open_from_the_header(browser, site):
+    """``_static/wide-code.css`` gives the right-hand column to the code at laptop widths; the page's
+    contents stay one click away, in the theme's own dialog."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    try:
+        open_page(page, site, "notebooks/08_few_shot.html")
+        assert not page.locator("#pst-secondary-sidebar").is_visible(), "the right-hand column is given to the text"
+        page.locator("button.secondary-toggle").first.click()
+        contents = page.locator("#pst-secondary-sidebar-modal")
+        contents.locator("a", has_text="4.2.4 One table").wait_for(state="visible")
+        assert contents.evaluate("d => d.open"), "the button opens the page's contents"
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SCREENSHOTS / "page-contents-1280.png"))
     finally:
         context.close()

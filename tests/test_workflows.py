@@ -192,6 +192,50 @@ def test_setup_installs_the_cpu_build_of_torch_unless_told_otherwise(variable):
         assert "--index-url" not in torch_line
 
 
+def _stand_in_wheel(index: Path, name: str, version: str, requires: tuple[str, ...] = ()) -> None:
+    """A minimal wheel (metadata only) listed on a PEP 503 page of ``index``, as a package index serves it."""
+    import zipfile
+
+    dist = f"{name.replace('-', '_')}-{version}"
+    folder = index / name
+    folder.mkdir(parents=True, exist_ok=True)
+    wheel = folder / f"{dist}-py3-none-any.whl"
+    metadata = "".join([f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n",
+                        *(f"Requires-Dist: {r}\n" for r in requires)])
+    with zipfile.ZipFile(wheel, "w") as archive:
+        archive.writestr(f"{dist}.dist-info/METADATA", metadata)
+        archive.writestr(f"{dist}.dist-info/WHEEL",
+                         "Wheel-Version: 1.0\nGenerator: test\nRoot-Is-Purelib: true\nTag: py3-none-any\n")
+        archive.writestr(f"{dist}.dist-info/RECORD", "")
+    (folder / "index.html").write_text(f'<html><body><a href="{wheel.name}">{wheel.name}</a></body></html>\n')
+
+
+def test_resolve_torch_picks_the_cpu_wheel_over_pypis_cuda_build(tmp_path):
+    """``make resolve-torch``, offline: stand-ins for PyTorch's CPU index (``torch 2.13.0+cpu``) and for PyPI
+    (``torch 2.13.0`` requiring an NVIDIA wheel, as the real one on Linux does). With the Makefile's default
+    index arguments pip resolves the CPU build and nothing from NVIDIA; with ``TORCH_INDEX=`` it takes the
+    CUDA build. (Against the real indexes, the closing note of the stop that added this shows both lists.)"""
+    import os
+    import subprocess
+
+    cpu, pypi = tmp_path / "cpu", tmp_path / "pypi"
+    _stand_in_wheel(cpu, "torch", "2.13.0+cpu")
+    _stand_in_wheel(pypi, "torch", "2.13.0", ("nvidia-cublas",))
+    _stand_in_wheel(pypi, "nvidia-cublas", "13.1.1")
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith("PIP_") and k not in ("TORCH_INDEX", "MAKEFLAGS", "MFLAGS", "MAKELEVEL")}
+    env |= {"PIP_CONFIG_FILE": os.devnull, "PIP_INDEX_URL": pypi.as_uri(), "PIP_NO_CACHE_DIR": "1"}
+
+    def resolve(*variables: str) -> list[str]:
+        command = ["make", "-s", "resolve-torch", f"PYPI_INDEX={pypi.as_uri()}", *variables]
+        out = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, env=env, timeout=120)
+        assert out.returncode == 0, out.stderr
+        return [" ".join(line.split()[:2]) for line in out.stdout.splitlines()]
+
+    assert resolve(f"TORCH_INDEX={cpu.as_uri()}") == ["torch 2.13.0+cpu"]
+    assert sorted(resolve("TORCH_INDEX=")) == ["nvidia-cublas 13.1.1", "torch 2.13.0"]
+
+
 def test_the_python_of_ci_satisfies_requires_python():
     minimum = re.search(r'requires-python = ">=3\.(\d+)"', (ROOT / "pyproject.toml").read_text()).group(1)
     for name in ("ci.yml", "pages.yml"):

@@ -3,11 +3,12 @@
 ``fast_weights`` (the one inner loop every learner here runs), ``learner`` (what they share: adapt,
 meta-loss on a loop or a vmap path), ``maml`` (MAML, first-order MAML, Meta-SGD), ``anil`` (only the
 head adapts), ``proto_maml`` (MAML with a head built from prototypes), ``cavia`` (only a context
-vector adapts), ``reptile`` (move towards adapted weights), ``finetune`` (train each task on its own:
-the baseline), ``learned_optimizer`` (learn the whole update rule: an LSTM optimizer) with
-``hand_designed`` (SGD and Adam as its baselines), ``feature_reuse`` (how much each layer changes
-when MAML adapts: CKA), ``transfer`` (pretrain on all training classes, fit a new head per task: the
-baseline of Chen et al. 2019). Taught in §3.3 (``notebooks/05_gradient_based.ipynb``) and §4.1
+vector adapts), ``reptile`` (move towards adapted weights), ``curves`` (query loss after each inner
+step, tasks batched), ``finetune`` (train each task on its own: the baseline), ``learned_optimizer``
+(learn the whole update rule: an LSTM optimizer) with ``hand_designed`` (SGD and Adam as its
+baselines), ``feature_reuse`` (how much each layer changes when MAML adapts: CKA), ``transfer``
+(pretrain on all training classes, fit a new head per task: the baseline of Chen et al. 2019).
+Taught in §3.3 (``notebooks/05_gradient_based.ipynb``) and §4.1
 (``notebooks/07_maml_from_scratch.ipynb``); §4.2 (``notebooks/08_few_shot.ipynb``) uses the last
 two, Proto-MAML and the shipped checkpoints.
 """

@@ -29,6 +29,7 @@ from torch.func import functional_call, vmap
 
 from .. import checks
 from ..tasks import Task, stack_tasks
+from .curves import adaptation_curve
 from .fast_weights import PATHS, LossOfParams, Params, adapt, choose_path
 
 __all__ = ["BilevelLearner", "GradientLearner"]
@@ -201,6 +202,10 @@ class GradientLearner(nn.Module):
             checks.labels("y_support", y_support, width)
         start = self.task_start(x_support, y_support) if params is None else params
         return self.adapt_loss(self.support_objective(x_support, y_support), start, inner_steps)
+
+    def adaptation_curve(self, tasks: Sequence[Task], max_inner_steps: int) -> Tensor:
+        """Query losses after 0 .. ``max_inner_steps`` inner steps (:func:`.curves.adaptation_curve`)."""
+        return adaptation_curve(self, tasks, max_inner_steps)
 
     def adapt_each(self, x_support: Tensor, y_support: Tensor) -> Params:
         """Detached fast weights for each of a batch of support sets (for scoring, not meta-training).

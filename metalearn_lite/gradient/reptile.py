@@ -4,7 +4,8 @@ For each task, run ``inner_steps`` SGD steps from ``θ`` on its support set to g
 ``θ`` towards the adapted weights: ``θ ← θ + ε (mean_i φ_i - θ)``. With one task per meta-step this
 is the paper's serial Algorithm 1; with several it is the batched Algorithm 2. No second
 derivatives and no query set are needed. The inner loop is the package's kernel, run without a
-graph. Taught in §3.3 (``notebooks/05_gradient_based.ipynb``), beside MAML.
+graph, for all tasks at once with ``vmap`` where the path rule picks it (the sinusoid MLP), else task
+after task. Taught in §3.3 (``notebooks/05_gradient_based.ipynb``), beside MAML.
 """
 
 from __future__ import annotations
@@ -13,10 +14,11 @@ from collections.abc import Sequence
 
 import torch
 from torch import Tensor, nn
+from torch.func import vmap
 
 from .. import checks
-from ..tasks import LossFn, Task
-from .fast_weights import Params
+from ..tasks import LossFn, Task, stack_tasks
+from .fast_weights import Params, call_per_task, choose_path
 from .learner import GradientLearner
 
 __all__ = ["Reptile"]
@@ -33,13 +35,16 @@ class Reptile(GradientLearner):
             from joint training, see its section 5).
         outer_lr: the meta step size ``ε`` (the paper anneals it linearly to 0; assign
             :attr:`outer_lr` between steps to do the same).
+        path: ``"auto"``, ``"loop"`` or ``"vmap"``: how :meth:`meta_step` runs its tasks' inner loops
+            (see :mod:`~metalearn_lite.gradient.learner`; the two give the same step).
 
     Raises:
         TypeError, ValueError: a bad argument, named in the message.
     """
 
-    def __init__(self, model: nn.Module, loss_fn: LossFn, inner_lr: float, inner_steps: int, outer_lr: float) -> None:
-        super().__init__(model, loss_fn, inner_lr, inner_steps, first_order=True)
+    def __init__(self, model: nn.Module, loss_fn: LossFn, inner_lr: float, inner_steps: int, outer_lr: float,
+                 path: str = "auto") -> None:
+        super().__init__(model, loss_fn, inner_lr, inner_steps, first_order=True, path=path)
         self.outer_lr = checks.positive_number("outer_lr", outer_lr)
 
     def adapt(
@@ -65,17 +70,26 @@ class Reptile(GradientLearner):
             NonFiniteLossError: a non-finite inner loss; ``θ`` is left unchanged.
         """
         tasks = checks.check_tasks(tasks)
-        theta = {k: v.detach() for k, v in self.model.named_parameters()}
-        mean_fast = {k: torch.zeros_like(v) for k, v in theta.items()}
-        query_loss = 0.0
+        for i, task in enumerate(tasks):
+            self.check_data(f"tasks[{i}].x_support", task.x_support)
+        if choose_path(self.path, self.model, tasks) == "vmap":  # every task's inner loop at once
+            batch = stack_tasks(tasks)
+            fast = self.adapt_each(batch.x_support, batch.y_support)  # each (n_tasks, *shape)
+            mean_fast = {k: v.mean(0) for k, v in fast.items()}
+            with torch.no_grad():
+                query_loss = call_per_task(self.model, fast, batch.x_query)
+                query_loss = vmap(self.loss_fn)(query_loss, batch.y_query).mean().item()
+        else:
+            theta = {k: v.detach() for k, v in self.model.named_parameters()}
+            mean_fast = {k: torch.zeros_like(v) for k, v in theta.items()}
+            query_loss = 0.0
+            with torch.no_grad():
+                for i, task in enumerate(tasks):
+                    fast = self.adapt_loss(self.support_objective(task.x_support, task.y_support), theta, task=i)
+                    for k, v in fast.items():
+                        mean_fast[k] += v / len(tasks)
+                    query_loss += self.loss_fn(self(task.x_query, fast), task.y_query).item() / len(tasks)
         with torch.no_grad():
-            for i, task in enumerate(tasks):
-                self.check_data(f"tasks[{i}].x_support", task.x_support)
-                fast = self.adapt_loss(self.support_objective(task.x_support, task.y_support), theta,
-                                       task=i)
-                for k, v in fast.items():
-                    mean_fast[k] += v / len(tasks)
-                query_loss += self.loss_fn(self(task.x_query, fast), task.y_query).item() / len(tasks)
             for name, p in self.model.named_parameters():
                 p.add_(mean_fast[name] - p, alpha=self.outer_lr)
         return query_loss
