@@ -77,8 +77,8 @@ class Reptile(GradientLearner):
             fast = self.adapt_each(batch.x_support, batch.y_support)  # each (n_tasks, *shape)
             mean_fast = {k: v.mean(0) for k, v in fast.items()}
             with torch.no_grad():
-                query_loss = call_per_task(self.model, fast, batch.x_query)
-                query_loss = vmap(self.loss_fn)(query_loss, batch.y_query).mean().item()
+                predictions = call_per_task(self.model, fast, batch.x_query)
+                query_loss = vmap(self.loss_fn)(predictions, batch.y_query).mean().item()
         else:
             theta = {k: v.detach() for k, v in self.model.named_parameters()}
             mean_fast = {k: torch.zeros_like(v) for k, v in theta.items()}
