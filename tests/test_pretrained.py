@@ -67,8 +67,14 @@ def test_each_learned_optimizer_reproduces_its_recorded_loss(name):
     recorded = record["check_episodes"]
     measured = check_set(update_rule, recorded["family"])
     assert measured["n"] == recorded["n"] and measured["seed"] == recorded["seed"]
-    # float32 on another CPU may round differently along 100 steps; the loss itself is far from any threshold
-    assert measured["geometric_mean_loss"] == pytest.approx(recorded["geometric_mean_loss"], rel=1e-3)
+    # Ten steps in, a 1e-7 jitter of the weights (another CPU's float32 rounding) moves the loss by about 1e-6:
+    # the trajectory itself is reproduced.
+    assert measured["early_geometric_mean_loss"] == pytest.approx(recorded["early_geometric_mean_loss"], rel=1e-4)
+    # After 100 steps the same jitter moves it by up to ~20 % (chaos near the minimum; three CPUs gave 0.0146,
+    # 0.0159 and 0.0162 on quadratics), so the final loss is held to the recorded jitter spread, mean ± 4 std.
+    spread = recorded["spread"]
+    assert spread["runs"] >= 20 and spread["std"] > 0
+    assert abs(measured["geometric_mean_loss"] - spread["mean"]) <= 4 * spread["std"], (measured, spread)
 
 
 @pytest.mark.slow
