@@ -11,6 +11,14 @@ then cite that file in a comment beside each margin.
 
     python benchmarks/chapter_seeds.py notebooks/05_gradient_based.ipynb --seeds 0 1 2
     python benchmarks/chapter_seeds.py notebooks/*.ipynb --seeds 0 1 2      # every chapter
+    python benchmarks/chapter_seeds.py notebooks/03_metric_learning.ipynb --merge   # add this machine's runs
+
+Float results differ between CPUs (torch picks AVX2 or AVX-512 kernels, and its BLAS other paths on
+other processors), and a chaotic training run turns those rounding differences into different
+results, as another seed would. ``--merge`` therefore adds this machine's runs to the file's
+earlier ones instead of replacing them, and the file lists every run's seed, CPU and kernel set
+(``runs``), so that the margins cover the machines CI may run on. ``ATEN_CPU_CAPABILITY=avx2``
+makes an AVX-512 machine use torch's AVX2 kernels.
 
 Needs the ``dev`` extra (nbclient, ipykernel) and, for the Omniglot chapters, ``METALEARN_DATA``.
 Each run takes as long as the chapter (one to four minutes on a laptop CPU).
@@ -87,6 +95,8 @@ def main() -> None:
     parser.add_argument("notebooks", nargs="+", type=Path)
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--timeout", type=int, default=1800, help="seconds per cell")
+    parser.add_argument("--merge", action="store_true",
+                        help="add these runs to the file's earlier ones (another machine) instead of replacing them")
     args = parser.parse_args()
     for path in args.notebooks:
         run = Run(seeds=args.seeds)
@@ -94,12 +104,42 @@ def main() -> None:
         for seed in args.seeds:
             per_seed[seed], wall[seed] = run_once(path, seed, args.timeout)
             print(f"{path.name} seed {seed}: {len(per_seed[seed])} glued values, {wall[seed]:.0f} s", flush=True)
+        provenance = run.provenance()
+        runs = [{"seed": seed, "machine": provenance["machine"], "cpu_capability": provenance["cpu_capability"],
+                 "commit": provenance["commit"]} for seed in args.seeds]
+        earlier = load_earlier(path) if args.merge else None
+        if earlier is not None:
+            runs = earlier["runs"] + runs
+            per_seed = {i: values for i, values in enumerate([*earlier["per_run"], *per_seed.values()])}
         summary = summarise(per_seed)
         rows = [[name, s["mean"], s["std"], s["min"], s["max"]] for name, s in summary.items()]
+        over = ", ".join(f"seed {r['seed']} ({r['cpu_capability']})" for r in runs)
         table = {"columns": ["glued value", "mean", "std", "min", "max"], "rows": rows,
-                 "caption": f"Spread of {path.name}'s glued numbers over seeds {args.seeds}."}
+                 "caption": f"Spread of {path.name}'s glued numbers over {len(runs)} runs: {over}."}
         out = run.write(f"seeds_{path.stem}", {"spread": table}, values=summary)
+        record = json.loads(out.read_text(encoding="utf-8"))
+        record["runs"] = runs
+        if earlier is not None:
+            record["provenance"]["merged_with"] = earlier["provenance"]
+        out.write_text(json.dumps(record, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
         print(f"wrote {out}")
+
+
+def load_earlier(path: Path) -> dict | None:
+    """The runs already in ``seeds_<notebook>.json``: per run, its glued values and where it ran."""
+    file = Path(__file__).resolve().parent / "results" / f"seeds_{path.stem}.json"
+    if not file.exists():
+        return None
+    record = json.loads(file.read_text(encoding="utf-8"))
+    values = record["values"]
+    count = max(len(v["values"]) for v in values.values())
+    runs = record.get("runs") or [{"seed": seed, "machine": record["provenance"].get("machine", "not recorded"),
+                                   "cpu_capability": "not recorded", "commit": record["provenance"]["commit"]}
+                                  for seed in record["provenance"]["seeds"]]
+    if len(runs) != count:
+        raise SystemExit(f"{file}: {count} values per name but {len(runs)} runs recorded")
+    per_run = [{name: v["values"][i] for name, v in values.items() if len(v["values"]) == count} for i in range(count)]
+    return {"runs": runs, "per_run": per_run, "provenance": record["provenance"]}
 
 
 if __name__ == "__main__":

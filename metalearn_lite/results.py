@@ -99,6 +99,8 @@ class Run:
             "cpu_seconds": round(_cpu_seconds() - self._cpu, 1),
             "wall_seconds": round(time.perf_counter() - self._wall, 1),
             "machine": f"{platform.machine()}, {os.cpu_count()} CPUs",
+            # the vector instructions torch's own kernels use (AVX2, AVX512, ...): float results differ between them
+            "cpu_capability": torch.backends.cpu.get_cpu_capability(),
         }
 
     def write(self, name: str, tables: dict[str, dict[str, Any]], values: dict[str, Any] | None = None,
