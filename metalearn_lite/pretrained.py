@@ -10,7 +10,9 @@ manifest, checks the hash (a mismatch raises an error that says what to do) and 
 ``tests/test_pretrained.py`` reproduces each recorded accuracy on a fixed set of held-out episodes.
 §4.2 (``notebooks/08_few_shot.ipynb``) evaluates them live. The learned optimizers of
 ``benchmarks/train_learned_optimizer.py`` ship the same way (``kind`` ``"optimizer"``); §3.3
-(``notebooks/05_gradient_based.ipynb``) evaluates them.
+(``notebooks/05_gradient_based.ipynb``) evaluates them. The end-to-end memory networks of
+``benchmarks/train_memn2n.py`` (``kind`` ``"memory"``, one per story task) are evaluated in §3.2
+(``notebooks/04_memory_augmented.ipynb``).
 """
 
 from __future__ import annotations
@@ -37,7 +39,7 @@ class ChecksumError(ValueError):
     """A checkpoint's weights do not have the SHA-256 its manifest records."""
 
 
-KINDS = ("fewshot", "optimizer")
+KINDS = ("fewshot", "optimizer", "memory")
 
 
 def available(kind: str | None = None) -> list[str]:
@@ -45,7 +47,8 @@ def available(kind: str | None = None) -> list[str]:
 
     Args:
         kind: only few-shot learners (``"fewshot"``: Omniglot, ``benchmarks/train_fewshot.py``) or only
-            learned optimizers (``"optimizer"``: ``benchmarks/train_learned_optimizer.py``); ``None``: all.
+            learned optimizers (``"optimizer"``: ``benchmarks/train_learned_optimizer.py``) or only
+            memory networks (``"memory"``: ``benchmarks/train_memn2n.py``); ``None``: all.
     """
     if kind is not None:
         checks.one_of("kind", kind, KINDS)
@@ -72,10 +75,12 @@ def _sha256(path: Path) -> str:
 
 def build(spec: dict[str, Any]) -> nn.Module:
     """The untrained learner a manifest's ``"build"`` entry describes (network, learner, settings)."""
-    from . import gradient, metric, nets
+    from . import gradient, memory, metric, nets
 
     if spec["learner"] == "LSTMOptimizer":
         return gradient.LSTMOptimizer(**spec["kwargs"])
+    if spec["learner"] == "MemN2N":
+        return memory.MemN2N(**spec["kwargs"])
     net_spec = dict(spec["net"])
     kind = net_spec.pop("kind")
     network = {"ConvNet4": nets.ConvNet4, "ConvEncoder": nets.ConvEncoder}[kind](**net_spec)

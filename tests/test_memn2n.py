@@ -95,3 +95,26 @@ def test_learns_single_supporting_fact_stories(one_thread):
                  generator=torch.Generator().manual_seed(0), progress=False)
     accuracy = story_accuracy(model, S.encode(test, vocabulary, 10))
     assert accuracy > 0.9, f"task 1 should be solved, got {accuracy:.2f}"
+
+
+def test_empty_slot_takes_part_in_the_softmax(batch):
+    stories, queries, lengths = batch
+    torch.manual_seed(0)
+    model = MemN2N(12, 5, hops=3, memory_size=6, empty_slot=True)
+    _, attention = model.attention(stories, queries, lengths)
+    assert attention.shape == (2, 3, 4) and attention[0, :, 3].eq(0).all()
+    assert (attention.sum(-1) < 1).all(), "the rest of each hop's attention is on the empty slot"
+    assert MemN2N(12, 5).empty_memory is None
+
+
+def test_random_noise_inserts_empty_slots_in_order():
+    from metalearn_lite.memory.training import _insert_empty_slots
+
+    stories = torch.arange(1, 17).view(2, 4, 2)
+    stories[0, 3] = 0
+    lengths = torch.tensor([3, 4])
+    noisy, kept = _insert_empty_slots(stories, lengths, 1.0, 5, torch.Generator().manual_seed(0))
+    assert kept.tolist() == [5, 5], "no more empty slots than memory_size leaves room for"
+    assert noisy[:, :, 0].tolist() == [[0, 1, 0, 3, 5, 0], [0, 9, 11, 13, 15, 0]]
+    same, kept = _insert_empty_slots(stories, lengths, 0.0, 50, None)
+    assert torch.equal(same, stories) and kept.tolist() == [3, 4]

@@ -14,6 +14,7 @@ REQUIRED = ("name", "command", "commit", "dirty", "torch", "seed", "split", "rec
             "cpu_seconds", "wall_seconds", "curve", "metrics", "sha256", "check_episodes")
 NAMES = pretrained.available()
 FEWSHOT, OPTIMIZERS = pretrained.available("fewshot"), pretrained.available("optimizer")
+MEMORY = pretrained.available("memory")
 
 
 def test_checkpoints_ship_with_complete_manifests_and_stay_small():
@@ -26,6 +27,10 @@ def test_checkpoints_ship_with_complete_manifests_and_stay_small():
             assert record["command"].startswith("python benchmarks/train_learned_optimizer.py")
             assert record["metrics"]["check"]["geometric_mean_loss"] > 0
             assert len(record["curve"]) == record["steps"]
+        elif name in MEMORY:
+            assert record["command"].startswith("python benchmarks/train_memn2n.py")
+            assert record["curve"][-1]["epoch"] == record["steps"]
+            assert len(record["metrics"]["seeds"]["accuracy"]) >= 3
         else:
             assert record["command"].startswith("python benchmarks/train_fewshot.py")
             for setting in ("5w1s", "5w5s"):
@@ -50,7 +55,7 @@ def test_a_changed_weights_file_is_refused_with_the_way_out(tmp_path, monkeypatc
 
 
 def test_the_kinds_partition_the_checkpoints():
-    assert sorted(FEWSHOT + OPTIMIZERS) == NAMES and FEWSHOT and OPTIMIZERS
+    assert sorted(FEWSHOT + OPTIMIZERS + MEMORY) == NAMES and FEWSHOT and OPTIMIZERS and MEMORY
     with pytest.raises(ValueError, match="kind must be one of"):
         pretrained.available("optimisers")
 
@@ -75,6 +80,24 @@ def test_each_learned_optimizer_reproduces_its_recorded_loss(name):
     spread = recorded["spread"]
     assert spread["runs"] >= 20 and spread["std"] > 0
     assert abs(measured["geometric_mean_loss"] - spread["mean"]) <= 4 * spread["std"], (measured, spread)
+
+
+@pytest.mark.parametrize("name", MEMORY)
+def test_each_memory_network_reproduces_its_recorded_accuracy(name):
+    import sys
+
+    sys.path.insert(0, str(pretrained.CHECKPOINTS.parents[1] / "benchmarks"))
+    from train_memn2n import TEST_SEED, test_set
+
+    from metalearn_lite.memory import story_accuracy
+
+    model, record = pretrained.load(name)
+    check = record["check_episodes"]
+    assert check["n"] == 1000 and check["seed"] == TEST_SEED + check["task"]
+    with torch.no_grad():
+        measured = story_accuracy(model, test_set(check["task"]))
+    # another CPU's float rounding may flip a story whose two best answers tie: two stories of slack
+    assert abs(measured - check["accuracy"]) <= 2 / check["n"] + 1e-9, (measured, check["accuracy"])
 
 
 @pytest.mark.slow

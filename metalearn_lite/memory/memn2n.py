@@ -15,6 +15,15 @@ The choices of the paper's section 4.1 and 4.2 are arguments: adjacent weight ty
 encoding of the words of a sentence (:func:`position_encoding`), temporal encoding of the
 sentence order (a learned vector per age ``T_A(i)``, ``T_C(i)``) and *linear start* (the
 ``linear`` flag of :meth:`MemN2N.forward` drops the softmax of the hops for the first epochs).
+
+``empty_slot=True`` adds one memory slot that every story has and no sentence fills: its key and
+value are learned vectors. The softmax of a hop sums to one, so without it a hop must read some
+sentence even when none matches, and ``o`` cannot say "no match". Yes/no questions (task 6, "Is
+John in the garden?") need exactly that: with the empty slot the hops put their attention on the
+sentence that names both the person and the place, or on the empty slot, and the answer reads
+which. (Implementations that pad every story to a fixed memory of nil sentences get such slots
+for free; the paper's random noise, :func:`~metalearn_lite.memory.train_memn2n`'s
+``random_noise``, inserts them during training only.)
 §3.2 (``notebooks/04_memory_augmented.ipynb``) trains it on the generated stories of :mod:`metalearn_lite.data.stories`.
 """
 
@@ -59,6 +68,8 @@ class MemN2N(nn.Module):
         position_encoding: weight words by position (else a bag of words).
         temporal_encoding: add a learned vector for each sentence age.
         init_std: standard deviation of the Gaussian initialisation (paper: 0.1).
+        empty_slot: add a slot with no sentence (learned key and value, one per embedding
+            matrix) that every hop may attend to.
 
     Shapes:
         ``forward``: stories ``(B, S, L)`` with ``S <= memory_size``, queries ``(B, L)``,
@@ -74,16 +85,22 @@ class MemN2N(nn.Module):
         position_encoding: bool = True,
         temporal_encoding: bool = True,
         init_std: float = 0.1,
+        empty_slot: bool = False,
     ) -> None:
         super().__init__()
         checks.boolean("position_encoding", position_encoding)
         checks.boolean("temporal_encoding", temporal_encoding)
+        checks.boolean("empty_slot", empty_slot)
         checks.positive_ints(vocab_size=vocab_size, embedding_dim=embedding_dim, hops=hops, memory_size=memory_size)
         self.vocab_size, self.embedding_dim, self.hops, self.memory_size = vocab_size, embedding_dim, hops, memory_size
-        self.use_position, self.use_temporal = position_encoding, temporal_encoding
+        self.use_position, self.use_temporal, self.use_empty = position_encoding, temporal_encoding, empty_slot
         # embeddings[0] = B = A^1; embeddings[k] = C^k = A^{k+1}; W = embeddings[hops]^T.
         self.embeddings = nn.Parameter(torch.randn(hops + 1, vocab_size, embedding_dim) * init_std)
         self.temporal = nn.Parameter(torch.randn(hops + 1, memory_size, embedding_dim) * init_std)
+        if empty_slot:  # the empty slot's key under A^{k+1} is empty_memory[k], its value under C^k empty_memory[k + 1]
+            self.empty_memory = nn.Parameter(torch.randn(hops + 1, embedding_dim) * init_std)
+        else:
+            self.register_parameter("empty_memory", None)
 
     def _embed(self, tokens: Tensor) -> Tensor:
         """Sentence embeddings with every matrix at once: ``(..., L)`` -> ``(hops + 1, ..., d)``."""
@@ -110,7 +127,8 @@ class MemN2N(nn.Module):
         """Run the hops; return the answer logits and every hop's attention.
 
         Shapes:
-            -> logits ``(B, vocab_size)``, attention ``(B, hops, S)`` (zero on empty slots).
+            -> logits ``(B, vocab_size)``, attention ``(B, hops, S)`` (zero on empty slots; with
+            ``empty_slot`` a row sums to one minus the share of the extra empty slot).
         """
         self._check(stories, queries, lengths)
         checks.boolean("linear", linear)
@@ -121,6 +139,10 @@ class MemN2N(nn.Module):
         memories = self._embed(stories)  # (hops + 1, B, S, d): A^1, C^1 = A^2, ..., C^K
         if self.use_temporal:
             memories = memories + self.temporal[:, age]
+        if self.use_empty:  # one more slot, the same in every story: (hops + 1, B, S + 1, d)
+            empty = self.empty_memory[:, None, None].expand(-1, stories.shape[0], 1, -1)
+            memories = torch.cat([memories, empty], dim=2)
+            filled = torch.cat([filled, filled.new_ones(stories.shape[0], 1)], dim=1)
         attention = []
         for k in range(self.hops):
             m, c = memories[k], memories[k + 1]
@@ -130,7 +152,7 @@ class MemN2N(nn.Module):
             else:
                 p = torch.softmax(scores.masked_fill(~filled, float("-inf")), dim=1).nan_to_num(0.0)
             u = u + torch.einsum("bs,bsd->bd", p, c)
-            attention.append(p)
+            attention.append(p[:, : stories.shape[1]])
         logits = u @ self.embeddings[self.hops].T  # W = (C^K)^T
         logits = logits.masked_fill(torch.arange(self.vocab_size, device=u.device) == 0, float("-inf"))  # never pad
         return logits, torch.stack(attention, dim=1)
