@@ -72,6 +72,24 @@ def test_gradients_reach_every_parameter(mann):
         assert p.grad is not None and p.grad.abs().sum() > 0, name
 
 
+def test_memory_off_hears_nothing_from_the_memory():
+    torch.manual_seed(0)
+    off = MANN(input_size=7, output_size=3, hidden_size=12, memory_slots=10, memory_width=4, num_reads=2,
+               key_strength=True, write_key=False, memory_reads=False)
+    inputs = torch.randn(2, 5, 7)
+    state = off.initial_state(2)
+    other = state._replace(memory=torch.randn_like(state.memory))
+    assert torch.equal(off(inputs, state), off(inputs, other)), "the memory's contents must not reach the output"
+    off(inputs).sum().backward()
+    assert off.heads.weight.grad is None, "the heads only address the memory, so no gradient reaches them"
+    assert off.input_gates.weight.grad.abs().sum() > 0
+    on = MANN(7, 3, hidden_size=12, memory_slots=10, memory_width=4, num_reads=2, key_strength=True, write_key=False)
+    on.load_state_dict(off.state_dict())
+    assert not torch.equal(on(inputs, state), on(inputs, other)), "with reads on, the memory does reach the output"
+    with pytest.raises(TypeError, match="memory_reads"):
+        MANN(7, 3, memory_reads="no")
+
+
 @pytest.mark.parametrize(
     ("call", "message"),
     [

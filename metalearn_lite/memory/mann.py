@@ -83,6 +83,9 @@ class MANN(nn.Module):
             (an NTM ingredient the paper leaves out).
         write_key: write the key ``k_t`` (the paper); ``False`` writes a separate value vector
             ``a_t`` emitted beside the key, as an NTM's add vector.
+        memory_reads: ``False`` zeroes every read vector, the memory-off ablation: the same network,
+            parameters and training, but nothing written to the memory reaches the controller or
+            the output, so whatever it learns is the LSTM controller's alone.
 
     Shapes:
         ``forward``: inputs ``(B, T, input_size)`` -> logits ``(B, T, output_size)``.
@@ -90,10 +93,11 @@ class MANN(nn.Module):
 
     def __init__(self, input_size: int, output_size: int, hidden_size: int = 200, memory_slots: int = 128,
                  memory_width: int = 40, num_reads: int = 4, gamma: float = 0.95, key_strength: bool = False,
-                 write_key: bool = True) -> None:
+                 write_key: bool = True, memory_reads: bool = True) -> None:
         super().__init__()
         checks.boolean("key_strength", key_strength)
         checks.boolean("write_key", write_key)
+        checks.boolean("memory_reads", memory_reads)
         checks.positive_ints(input_size=input_size, output_size=output_size, hidden_size=hidden_size,
                             memory_slots=memory_slots, memory_width=memory_width, num_reads=num_reads)
         if num_reads > memory_slots:
@@ -102,6 +106,7 @@ class MANN(nn.Module):
         self.input_size, self.output_size, self.hidden_size = input_size, output_size, hidden_size
         self.memory_slots, self.memory_width, self.num_reads = memory_slots, memory_width, num_reads
         self.gamma, self.key_strength, self.write_key = gamma, key_strength, write_key
+        self.memory_reads = memory_reads
         reads = num_reads * memory_width
         # The LSTM's input-to-hidden product does not depend on the state: computed for all steps at once.
         self.input_gates = nn.Linear(input_size, 4 * hidden_size)
@@ -146,6 +151,8 @@ class MANN(nn.Module):
         memory = addressing.write(memory, w_write, value)
         w_read = addressing.content_weighting(memory, key, beta)
         read_vectors = addressing.read(memory, w_read).reshape(batch, r * m)
+        if not self.memory_reads:  # the ablation: the memory is written and addressed, but never heard from
+            read_vectors = torch.zeros_like(read_vectors)
         usage = addressing.update_usage(state.usage, w_read, w_write, self.gamma)
         least_used = addressing.least_used_per_head(usage, r)
         logits = self.output(torch.cat([hidden, read_vectors], dim=1))
