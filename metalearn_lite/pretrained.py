@@ -10,8 +10,9 @@ manifest, checks the hash (a mismatch raises an error that says what to do) and 
 ``tests/test_pretrained.py`` reproduces each recorded accuracy on a fixed set of held-out episodes.
 §4.2 (``notebooks/08_few_shot.ipynb``) evaluates them live. The learned optimizers of
 ``benchmarks/train_learned_optimizer.py`` ship the same way (``kind`` ``"optimizer"``); §3.3
-(``notebooks/05_gradient_based.ipynb``) evaluates them. The end-to-end memory networks of
-``benchmarks/train_memn2n.py`` (``kind`` ``"memory"``, one per story task) are evaluated in §3.2
+(``notebooks/05_gradient_based.ipynb``) evaluates them. The memory models (``kind`` ``"memory"``):
+the end-to-end memory networks of ``benchmarks/train_memn2n.py`` (one per story task) and the copy
+task's NTM and LSTM of ``benchmarks/train_ntm.py``, evaluated in §3.2
 (``notebooks/04_memory_augmented.ipynb``).
 """
 
@@ -48,7 +49,8 @@ def available(kind: str | None = None) -> list[str]:
     Args:
         kind: only few-shot learners (``"fewshot"``: Omniglot, ``benchmarks/train_fewshot.py``) or only
             learned optimizers (``"optimizer"``: ``benchmarks/train_learned_optimizer.py``) or only
-            memory networks (``"memory"``: ``benchmarks/train_memn2n.py``); ``None``: all.
+            memory models (``"memory"``: ``benchmarks/train_memn2n.py``, ``benchmarks/train_ntm.py``);
+            ``None``: all.
     """
     if kind is not None:
         checks.one_of("kind", kind, KINDS)
@@ -79,8 +81,8 @@ def build(spec: dict[str, Any]) -> nn.Module:
 
     if spec["learner"] == "LSTMOptimizer":
         return gradient.LSTMOptimizer(**spec["kwargs"])
-    if spec["learner"] == "MemN2N":
-        return memory.MemN2N(**spec["kwargs"])
+    if spec["learner"] in ("MemN2N", "NTM", "SequenceLSTM"):
+        return getattr(memory, spec["learner"])(**spec["kwargs"])
     net_spec = dict(spec["net"])
     kind = net_spec.pop("kind")
     network = {"ConvNet4": nets.ConvNet4, "ConvEncoder": nets.ConvEncoder}[kind](**net_spec)
