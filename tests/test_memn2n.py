@@ -118,3 +118,17 @@ def test_random_noise_inserts_empty_slots_in_order():
     assert noisy[:, :, 0].tolist() == [[0, 1, 0, 3, 5, 0], [0, 9, 11, 13, 15, 0]]
     same, kept = _insert_empty_slots(stories, lengths, 0.0, 50, None)
     assert torch.equal(same, stories) and kept.tolist() == [3, 4]
+
+
+def test_train_memn2n_checks_its_new_arguments():
+    vocabulary = S.build_vocabulary()
+    data = S.encode(S.generate(6, 8, torch.Generator().manual_seed(0)), vocabulary)
+    model = MemN2N(len(vocabulary) + 1, empty_slot=True)
+    with pytest.raises(ValueError, match="algorithm must be one of"):
+        train_memn2n(model, data, 1, algorithm="adagrad", progress=False)
+    with pytest.raises(ValueError, match="random_noise"):
+        train_memn2n(model, data, 1, random_noise=1.5, progress=False)
+    before = model.empty_memory.detach().clone()
+    history = train_memn2n(model, data, 1, batch_size=4, lr=0.32, algorithm="sgd", random_noise=0.5,
+                           generator=torch.Generator().manual_seed(0), progress=False)
+    assert len(history["loss"]) == 2 and not torch.equal(model.empty_memory, before), "SGD trains the empty slot"
