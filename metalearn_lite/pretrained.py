@@ -11,8 +11,9 @@ manifest, checks the hash (a mismatch raises an error that says what to do) and 
 §4.2 (``notebooks/08_few_shot.ipynb``) evaluates them live. The learned optimizers of
 ``benchmarks/train_learned_optimizer.py`` ship the same way (``kind`` ``"optimizer"``); §3.3
 (``notebooks/05_gradient_based.ipynb``) evaluates them. The memory models (``kind`` ``"memory"``):
-the end-to-end memory networks of ``benchmarks/train_memn2n.py`` (one per story task) and the copy
-task's NTM and LSTM of ``benchmarks/train_ntm.py``, evaluated in §3.2
+the end-to-end memory networks of ``benchmarks/train_memn2n.py`` (one per story task), the copy
+task's NTM and LSTM of ``benchmarks/train_ntm.py``, and MANN, MANN with its reads zeroed and an LSTM
+on Omniglot sequence episodes (``benchmarks/mann_ablation.py --save``), evaluated in §3.2
 (``notebooks/04_memory_augmented.ipynb``).
 """
 
@@ -49,7 +50,8 @@ def available(kind: str | None = None) -> list[str]:
     Args:
         kind: only few-shot learners (``"fewshot"``: Omniglot, ``benchmarks/train_fewshot.py``) or only
             learned optimizers (``"optimizer"``: ``benchmarks/train_learned_optimizer.py``) or only
-            memory models (``"memory"``: ``benchmarks/train_memn2n.py``, ``benchmarks/train_ntm.py``);
+            memory models (``"memory"``: ``benchmarks/train_memn2n.py``, ``benchmarks/train_ntm.py``,
+            ``benchmarks/mann_ablation.py``);
             ``None``: all.
     """
     if kind is not None:
@@ -81,7 +83,7 @@ def build(spec: dict[str, Any]) -> nn.Module:
 
     if spec["learner"] == "LSTMOptimizer":
         return gradient.LSTMOptimizer(**spec["kwargs"])
-    if spec["learner"] in ("MemN2N", "NTM", "SequenceLSTM"):
+    if spec["learner"] in ("MemN2N", "NTM", "SequenceLSTM", "MANN"):
         return getattr(memory, spec["learner"])(**spec["kwargs"])
     net_spec = dict(spec["net"])
     kind = net_spec.pop("kind")
@@ -98,11 +100,24 @@ def build(spec: dict[str, Any]) -> nn.Module:
     return cls(network, F.cross_entropy, **kwargs)
 
 
-def load(name: str, device: torch.device | str = "cpu") -> tuple[nn.Module, dict[str, Any]]:
+def load(name: str, device: torch.device | str = "cpu", n_way: int | None = None) -> tuple[nn.Module, dict[str, Any]]:
     """The trained learner ``name`` and its manifest, after checking the weights' SHA-256.
 
+    Args:
+        name: one of :func:`available`.
+        device: where the learner's weights go.
+        n_way: rebuild a learner whose network ends in a fixed-size ``head`` (MAML, first-order
+            MAML, Meta-SGD, ANIL, Proto-MAML, Reptile: trained 5-way) for ``n_way`` classes. Each
+            head tensor with one row per class (weight, bias and, for Meta-SGD, their step sizes)
+            becomes ``n_way`` copies of the mean of its trained rows, the tied head of Ye & Chao
+            (2022): the learners meet the labels of a task in random order, so no row is tied to a
+            class. §4.2 (``notebooks/08_few_shot.ipynb``) measures what that costs at 5 ways. A
+            learner without such a head (the metric learners, the pretrain + fine-tune baselines)
+            takes any number of classes already and is returned unchanged.
+
     Raises:
-        ValueError: unknown ``name``.
+        ValueError: unknown ``name``; ``n_way`` not a positive integer, or given for a checkpoint
+            that is not a few-shot learner.
         ChecksumError: the weights file differs from the one the manifest describes (a partial
             download or a local edit); reinstall the package or retrain with the manifest's command.
     """
@@ -114,7 +129,32 @@ def load(name: str, device: torch.device | str = "cpu") -> tuple[nn.Module, dict
                             f"changed or truncated. Reinstall metalearn-lite, or retrain it with: {record['command']}")
     learner = build(record["build"])
     learner.load_state_dict(torch.load(path, map_location="cpu", weights_only=True))
+    if n_way is not None:
+        checks.positive_int("n_way", n_way)
+        if record.get("kind", "fewshot") != "fewshot":
+            raise ValueError(f"n_way applies to few-shot learners only; checkpoint {name!r} is of kind "
+                             f"{record['kind']!r}")
+        learner = _tied_head(learner, record["build"], n_way)
     return learner.to(device), record
+
+
+def _tied_head(learner: nn.Module, spec: dict[str, Any], n_way: int) -> nn.Module:
+    """``learner`` rebuilt for ``n_way`` classes with every per-class head row set to the rows' mean."""
+    if spec["net"]["kind"] != "ConvNet4":  # no fixed head: any number of classes already
+        return learner
+    trained = learner.state_dict()
+    n_trained = spec["net"]["n_way"]
+    wider = build({**spec, "net": {**spec["net"], "n_way": n_way}})
+    state = {}
+    for key, value in wider.state_dict().items():
+        old = trained[key]
+        if old.shape == value.shape:
+            state[key] = old
+        else:  # a per-class tensor of the head (or its Meta-SGD step sizes): tie its rows
+            assert old.shape[0] == n_trained and old.shape[1:] == value.shape[1:], (key, old.shape, value.shape)
+            state[key] = old.mean(dim=0, keepdim=True).expand_as(value).clone()
+    wider.load_state_dict(state)
+    return wider
 
 
 def predictor(learner: nn.Module, record: dict[str, Any]) -> Callable[[Task], Tensor]:

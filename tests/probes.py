@@ -18,7 +18,7 @@ import torch
 import torch.nn.functional as F
 
 import metalearn_lite as mll
-from metalearn_lite import adversarial, data, evaluation, gradient, memory, metric, nets, rl, training
+from metalearn_lite import adversarial, data, evaluation, gradient, memory, metric, nets, pretrained, rl, training
 from metalearn_lite.data import copy_task, ratings, sinusoid, stories
 
 # The bad values of each kind of argument, for the fixed probe (Hypothesis draws more in the test).
@@ -126,7 +126,8 @@ PROBES: list[Probe] = [
                                                            "embedding_dim": 4},
           {"embedding_dim": "pos_int"}),
     Probe("MatchingNetwork", metric.MatchingNetwork, lambda: {"encoder": torch.nn.Flatten()},
-          {"fce": "flag", "processing_steps": "pos_int"}),
+          {"fce": "flag", "processing_steps": "pos_int", "scale": "pos_float", "learn_scale": "flag"}),
+    Probe("pretrained.load", pretrained.load, lambda: {"name": "protonet"}, {"n_way": "pos_int"}),
     Probe("train_metric_learner", metric.train_metric_learner,
           lambda: {"learner": metric.PrototypicalNetwork(nets.ConvEncoder(hidden_channels=4)),
                    "episodes": data.EpisodeSampler(*_images(), 2, 1, 1), "num_steps": 1, "progress": False},

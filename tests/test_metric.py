@@ -102,6 +102,37 @@ def test_matching_fce_shapes_and_gradients(episode):
         MatchingNetwork(nn.Identity(), fce=True)
 
 
+def test_matching_scale_multiplies_the_cosines_and_can_be_learned(episode):
+    cosine = torch.nn.functional.normalize(episode.x_query, dim=1) @ torch.nn.functional.normalize(
+        episode.x_support, dim=1).T
+    expected = torch.softmax(4.0 * cosine, dim=1) @ torch.nn.functional.one_hot(episode.y_support, 3).double()
+    assert torch.allclose(matching_log_probs(episode.x_support, episode.y_support, episode.x_query, 4.0).exp(),
+                          expected)
+    z_support = episode.x_support.clone().requires_grad_(True)
+    scale = torch.tensor(3.0, dtype=torch.float64, requires_grad=True)
+    assert torch.autograd.gradcheck(lambda s, c: matching_log_probs(s, episode.y_support, episode.x_query, c),
+                                    (z_support, scale))
+    fixed = MatchingNetwork(nn.Identity()).double()  # the paper's rule: no parameter, scale 1
+    assert list(fixed.parameters()) == [] and fixed.scale.item() == 1.0
+    assert torch.allclose(fixed(episode.x_support, episode.y_support, episode.x_query),
+                          matching_log_probs(episode.x_support, episode.y_support, episode.x_query))
+    learned = MatchingNetwork(nn.Identity(), scale=10.0, learn_scale=True).double()
+    assert torch.isclose(learned.scale, torch.tensor(10.0, dtype=torch.float64))
+    learned.loss(episode).backward()
+    assert learned.log_scale.grad is not None and learned.log_scale.grad.abs() > 0
+    assert "log_scale" in learned.state_dict() and "log_scale" not in fixed.state_dict()
+
+
+@pytest.mark.parametrize("scale", [0.0, -1.0, float("inf"), "2"])
+def test_matching_refuses_a_scale_that_is_not_a_positive_number(episode, scale):
+    with pytest.raises((ValueError, TypeError), match="scale"):
+        MatchingNetwork(nn.Identity(), scale=scale)
+    with pytest.raises((ValueError, TypeError), match="scale"):
+        matching_log_probs(episode.x_support, episode.y_support, episode.x_query, scale)
+    with pytest.raises(ValueError, match="scale must be a number or a 0-d tensor"):
+        matching_log_probs(episode.x_support, episode.y_support, episode.x_query, torch.ones(2))
+
+
 # --- siamese networks ----------------------------------------------------------------------
 
 

@@ -15,6 +15,7 @@ REQUIRED = ("name", "command", "commit", "dirty", "torch", "seed", "split", "rec
 NAMES = pretrained.available()
 FEWSHOT, OPTIMIZERS = pretrained.available("fewshot"), pretrained.available("optimizer")
 MEMORY = pretrained.available("memory")
+SEQUENCE_MODELS = [n for n in MEMORY if n in ("mann_omniglot", "mann_reads_off", "lstm_omniglot")]
 
 
 def test_checkpoints_ship_with_complete_manifests_and_stay_small():
@@ -31,6 +32,10 @@ def test_checkpoints_ship_with_complete_manifests_and_stay_small():
             assert record["command"].startswith("python benchmarks/train_memn2n.py")
             assert record["curve"][-1]["epoch"] == record["steps"]
             assert len(record["metrics"]["seeds"]["accuracy"]) >= 3
+        elif name in SEQUENCE_MODELS:
+            assert record["command"].startswith("python benchmarks/mann_ablation.py")
+            assert record["curve"][-1]["step"] == record["steps"]
+            assert len(record["metrics"]["accuracy_by_presentation"]) == 10 and record["metrics"]["episodes"] >= 1000
         elif name in MEMORY:
             assert record["command"].startswith("python benchmarks/train_ntm.py")
             assert record["curve"][-1]["step"] == record["steps"]
@@ -41,7 +46,10 @@ def test_checkpoints_ship_with_complete_manifests_and_stay_small():
                 metric = record["metrics"][setting]
                 assert 0 < metric["mean"] <= 1 and metric["ci95"] > 0 and metric["episodes"] >= 1000
         size = (pretrained.CHECKPOINTS / f"{name}.pt").stat().st_size
-        assert size <= 1 << 20, f"{name}.pt is {size} bytes, over 1 MB"
+        # few-shot learners: at most 1 MB each (issue #12); the Omniglot sequence models hold about 290,000
+        # float32 weights (a 400-pixel input into 512 LSTM gates), so they get 1.25 MB
+        limit = (5 << 18) if name in SEQUENCE_MODELS else 1 << 20
+        assert size <= limit, f"{name}.pt is {size} bytes, over {limit} bytes"
         total += size
     assert total <= 10 << 20
 
@@ -56,6 +64,30 @@ def test_a_changed_weights_file_is_refused_with_the_way_out(tmp_path, monkeypatc
         pretrained.load(name)
     with pytest.raises(ValueError, match="name must be one of"):
         pretrained.load("maml-on-imagenet")
+
+
+def test_a_five_way_learner_loads_for_more_ways_with_its_head_rows_tied():
+    five, record = pretrained.load("metasgd")
+    wide, same = pretrained.load("metasgd", n_way=20)
+    assert same == record and wide.model.head.weight.shape == (20, five.model.head.weight.shape[1])
+    trained, tied = five.state_dict(), wide.state_dict()
+    for key, value in tied.items():
+        if value.shape != trained[key].shape:  # head weight, bias and their Meta-SGD step sizes
+            assert value.shape[0] == 20
+            assert torch.allclose(value, trained[key].mean(dim=0, keepdim=True).expand_as(value))
+        else:
+            assert torch.equal(value, trained[key])
+    assert sum(v.shape != trained[k].shape for k, v in tied.items()) == 4
+    x = torch.randn(20, 1, 28, 28)
+    fast = wide.adapt(x, torch.arange(20), inner_steps=1)
+    assert wide(x, fast).shape == (20, 20)
+    protonet, _ = pretrained.load("protonet", n_way=20)  # no fixed head: unchanged
+    assert all(torch.equal(a, b) for a, b in zip(protonet.state_dict().values(),
+                                                  pretrained.load("protonet")[0].state_dict().values(), strict=True))
+    with pytest.raises(ValueError, match="n_way"):
+        pretrained.load("maml", n_way=0)
+    with pytest.raises(ValueError, match="n_way applies to few-shot learners only"):
+        pretrained.load(MEMORY[0], n_way=5)
 
 
 def test_the_kinds_partition_the_checkpoints():
@@ -140,3 +172,20 @@ def test_each_checkpoint_reproduces_its_recorded_accuracy(name, omniglot_dir):
     measured = accuracy(learner, Recipe(**record["recipe"]), tasks, torch.device("cpu")).mean
     one_query = 1 / (check["n"] * check["n_way"] * 5)  # five queries per class
     assert abs(measured - check["accuracy"]) <= one_query + 1e-9, (measured, check["accuracy"])
+
+
+@pytest.mark.parametrize("name", SEQUENCE_MODELS)
+def test_each_omniglot_sequence_model_reproduces_its_recorded_accuracy(name, omniglot_dir):
+    import sys
+
+    sys.path.insert(0, str(pretrained.CHECKPOINTS.parents[1] / "benchmarks"))
+    from mann_ablation import CHECK_EPISODES, check_accuracy
+
+    torch.set_num_threads(1)
+    model, record = pretrained.load(name)
+    check = record["check_episodes"]
+    assert check["n"] == CHECK_EPISODES and len(check["accuracy_by_presentation"]) == 10
+    measured = check_accuracy(model)
+    # each presentation has n x 5 answers; another CPU's rounding may flip a near-tie: two answers of slack
+    for got, recorded in zip(measured, check["accuracy_by_presentation"], strict=True):
+        assert abs(got - recorded) <= 2 / (5 * check["n"]) + 1e-9, (measured, check["accuracy_by_presentation"])

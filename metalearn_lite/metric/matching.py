@@ -20,18 +20,25 @@ from .base import EpisodicLearner, check_support, class_mask
 __all__ = ["MatchingNetwork", "matching_log_probs"]
 
 
-def matching_log_probs(z_support: Tensor, y_support: Tensor, z_query: Tensor) -> Tensor:
-    """Log of ``P(y = c | x, S) = sum_{i: y_i = c} softmax_i(cos(f(x), g(x_i)))``.
+def matching_log_probs(z_support: Tensor, y_support: Tensor, z_query: Tensor, scale: float | Tensor = 1.0) -> Tensor:
+    """Log of ``P(y = c | x, S) = sum_{i: y_i = c} softmax_i(scale * cos(f(x), g(x_i)))``.
 
-    Computed as ``logsumexp`` over each class's cosines minus ``logsumexp`` over all of them, which
-    is exact and stable. The result can be fed to ``cross_entropy`` as logits.
+    Computed as ``logsumexp`` over each class's scaled cosines minus ``logsumexp`` over all of them,
+    which is exact and stable. The result can be fed to ``cross_entropy`` as logits. ``scale = 1``
+    is the paper's rule; there the cosines, in ``[-1, 1]``, cap the right class's probability (§3.1's
+    exercise ``ex-03-matching-ceiling``), and a larger scale (an inverse temperature) lifts the cap.
 
     Shapes:
-        z_support ``(n_support, dim)``, y_support ``(n_support,)``, z_query ``(n_query, dim)``
-        -> ``(n_query, n_way)``.
+        z_support ``(n_support, dim)``, y_support ``(n_support,)``, z_query ``(n_query, dim)``,
+        scale a positive number or 0-d tensor -> ``(n_query, n_way)``.
     """
     n_way = check_support(z_support, y_support, z_query)
-    cosine = F.normalize(z_query, dim=1) @ F.normalize(z_support, dim=1).T  # (n_query, n_support)
+    if isinstance(scale, Tensor):
+        if scale.dim() != 0:
+            raise ValueError(f"scale must be a number or a 0-d tensor, got shape {tuple(scale.shape)}")
+    else:
+        checks.positive_number("scale", scale)
+    cosine = scale * F.normalize(z_query, dim=1) @ F.normalize(z_support, dim=1).T  # (n_query, n_support)
     mask = class_mask(y_support, n_way)  # (n_way, n_support)
     per_class = cosine[:, None, :].masked_fill(~mask[None], float("-inf"))  # (n_query, n_way, n_support)
     return per_class.logsumexp(dim=-1) - cosine.logsumexp(dim=-1, keepdim=True)
@@ -75,22 +82,39 @@ class MatchingNetwork(EpisodicLearner):
         fce: add full context embeddings (:class:`FullContextEmbedding`); needs ``embedding_dim``.
         embedding_dim: the encoder's output size (only used with ``fce=True``).
         processing_steps: attention-LSTM steps of the query FCE.
+        scale: multiplies the cosines before the attention's softmax; ``1`` is the paper's rule.
+        learn_scale: learn the scale with the encoder, starting from ``scale`` (kept positive as
+            ``exp`` of the parameter ``log_scale``), as Baseline++ (Chen et al., 2019) learns its
+            cosine classifier's.
 
     Shapes:
         ``forward(x_support, y_support, x_query)`` -> log-probabilities ``(n_query, n_way)``.
     """
 
     def __init__(
-        self, encoder: nn.Module, fce: bool = False, embedding_dim: int | None = None, processing_steps: int = 5
+        self, encoder: nn.Module, fce: bool = False, embedding_dim: int | None = None, processing_steps: int = 5,
+        scale: float = 1.0, learn_scale: bool = False,
     ) -> None:
         super().__init__(encoder)
         if checks.boolean("fce", fce) and embedding_dim is None:
             raise ValueError("fce=True needs embedding_dim, the encoder's output size; got None")
         checks.positive_int("processing_steps", processing_steps)
+        checks.positive_number("scale", scale)
+        checks.boolean("learn_scale", learn_scale)
         self.fce = FullContextEmbedding(embedding_dim, processing_steps) if fce else None
+        log_scale = torch.tensor(float(scale)).log()
+        if learn_scale:
+            self.log_scale = nn.Parameter(log_scale)
+        else:
+            self.register_buffer("log_scale", log_scale, persistent=False)
+
+    @property
+    def scale(self) -> Tensor:
+        """The factor on the cosines (0-d tensor), learned when ``learn_scale=True``."""
+        return self.log_scale.exp()
 
     def logits_from_embeddings(self, z_support: Tensor, y_support: Tensor, z_query: Tensor) -> Tensor:
         check_support(z_support, y_support, z_query)
         if self.fce is not None:
             z_support, z_query = self.fce(z_support, z_query)
-        return matching_log_probs(z_support, y_support, z_query)
+        return matching_log_probs(z_support, y_support, z_query, self.scale)
