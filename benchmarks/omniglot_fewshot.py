@@ -135,6 +135,8 @@ def build(kind: str, recipe: Recipe, bf16: bool = False) -> nn.Module:
         return SiameseNetwork(encoder, embedding_dim=dim)
     if kind == "matching":
         return MatchingNetwork(encoder)
+    if kind == "matching, learned scale":  # the cosines times a learned factor, starting at 10 (see §3.1)
+        return MatchingNetwork(encoder, scale=10.0, learn_scale=True)
     if kind == "prototypical":
         return PrototypicalNetwork(encoder)
     raise ValueError(f"unknown learner {kind!r}")
@@ -297,6 +299,7 @@ TABLE = {
     "pixel nearest neighbour": None,
     "siamese": Recipe(n_way=20, n_query=5, **_CHAPTER),
     "matching": Recipe(n_way=20, n_query=5, **_CHAPTER),
+    "matching, learned scale": Recipe(n_way=20, n_query=5, **_CHAPTER),  # only when named in --learners
     "prototypical": Recipe(n_way=60, n_query=1, **_CHAPTER),
 }
 
@@ -340,7 +343,7 @@ def run_table(args: argparse.Namespace, device: torch.device, run: mll.results.R
         error = official_error(model, base.size, device)
         cells = "".join(f"{100 * a.mean:9.1f} ± {100 * a.ci95:3.1f}" for a in accuracies)
         print(f"{name:26s}{cells}{100 * error:13.1f} %{cpu:13.0f}{wall:9.0f}", flush=True)
-        label = name if recipe is None else name.capitalize()
+        label = name if recipe is None else name[0].upper() + name[1:]
         rows.append([label, *(_cell(a) for a in accuracies), 100 * error, round(cpu), round(wall)])
         values[label] = _values(accuracies, error, cpu)
     for name, recipe in GRADIENT.items():
