@@ -18,6 +18,16 @@ MEMORY = pretrained.available("memory")
 SEQUENCE_MODELS = [n for n in MEMORY if n in ("mann_omniglot", "mann_reads_off", "lstm_omniglot")]
 
 
+def benchmark(module: str, *names: str) -> tuple:
+    """``names`` from ``benchmarks/<module>.py``, the script that made and checks the checkpoints."""
+    import importlib
+    import sys
+
+    sys.path.insert(0, str(pretrained.CHECKPOINTS.parents[1] / "benchmarks"))
+    loaded = importlib.import_module(module)
+    return tuple(getattr(loaded, name) for name in names)
+
+
 def test_checkpoints_ship_with_complete_manifests_and_stay_small():
     assert NAMES, "the package ships trained checkpoints"
     total = 0
@@ -98,10 +108,7 @@ def test_the_kinds_partition_the_checkpoints():
 
 @pytest.mark.parametrize("name", OPTIMIZERS)
 def test_each_learned_optimizer_reproduces_its_recorded_loss(name):
-    import sys
-
-    sys.path.insert(0, str(pretrained.CHECKPOINTS.parents[1] / "benchmarks"))
-    from train_learned_optimizer import check_set
+    (check_set,) = benchmark("train_learned_optimizer", "check_set")
 
     torch.set_num_threads(1)
     update_rule, record = pretrained.load(name)
@@ -120,10 +127,7 @@ def test_each_learned_optimizer_reproduces_its_recorded_loss(name):
 
 @pytest.mark.parametrize("name", [n for n in MEMORY if n.startswith("memn2n_")])
 def test_each_memory_network_reproduces_its_recorded_accuracy(name):
-    import sys
-
-    sys.path.insert(0, str(pretrained.CHECKPOINTS.parents[1] / "benchmarks"))
-    from train_memn2n import TEST_SEED, test_set
+    TEST_SEED, test_set = benchmark("train_memn2n", "TEST_SEED", "test_set")
 
     from metalearn_lite.memory import story_accuracy
 
@@ -138,10 +142,8 @@ def test_each_memory_network_reproduces_its_recorded_accuracy(name):
 
 @pytest.mark.parametrize("name", [n for n in MEMORY if n.endswith("_copy")])
 def test_each_copy_model_reproduces_its_recorded_errors(name):
-    import sys
-
-    sys.path.insert(0, str(pretrained.CHECKPOINTS.parents[1] / "benchmarks"))
-    from train_ntm import LENGTHS, TEST_SEED, TEST_SEQUENCES, test_errors
+    LENGTHS, TEST_SEED, TEST_SEQUENCES, test_errors = benchmark(  # noqa: N806 (the script's constants)
+        "train_ntm", "LENGTHS", "TEST_SEED", "TEST_SEQUENCES", "test_errors")
 
     torch.set_num_threads(1)
     model, record = pretrained.load(name)
@@ -157,10 +159,7 @@ def test_each_copy_model_reproduces_its_recorded_errors(name):
 @pytest.mark.slow
 @pytest.mark.parametrize("name", FEWSHOT)
 def test_each_checkpoint_reproduces_its_recorded_accuracy(name, omniglot_dir):
-    import sys
-
-    sys.path.insert(0, str(pretrained.CHECKPOINTS.parents[1] / "benchmarks"))
-    from train_fewshot import HELD_OUT, Recipe, accuracy, episodes
+    HELD_OUT, Recipe, accuracy, episodes = benchmark("train_fewshot", "HELD_OUT", "Recipe", "accuracy", "episodes")
 
     from metalearn_lite.data import omniglot
 
@@ -176,10 +175,7 @@ def test_each_checkpoint_reproduces_its_recorded_accuracy(name, omniglot_dir):
 
 @pytest.mark.parametrize("name", SEQUENCE_MODELS)
 def test_each_omniglot_sequence_model_reproduces_its_recorded_accuracy(name, omniglot_dir):
-    import sys
-
-    sys.path.insert(0, str(pretrained.CHECKPOINTS.parents[1] / "benchmarks"))
-    from mann_ablation import CHECK_EPISODES, check_accuracy
+    CHECK_EPISODES, check_accuracy = benchmark("mann_ablation", "CHECK_EPISODES", "check_accuracy")
 
     torch.set_num_threads(1)
     model, record = pretrained.load(name)
