@@ -29,8 +29,10 @@ nothing about them is learned from pixels: a model that binds labels in one sigh
 ``--train-eval`` also tests every model on episodes of its own training characters (seen in training,
 labels still shuffled), so a gap to the held-out characters shows how much is overfitting.
 
-    METALEARN_DATA=/work/shared/data python benchmarks/mann_ablation.py --models MANN LSTM --seeds 0 \
-        --data patterns --train-eval --name mann_probes
+    METALEARN_DATA=/work/shared/data python benchmarks/mann_ablation.py --models MANN "MANN, memory reads zeroed" \
+        LSTM --seeds 0 --data patterns --name mann_probes
+    METALEARN_DATA=/work/shared/data python benchmarks/mann_ablation.py --models MANN --seeds 0 --data patterns \
+        --steps 2700 --name mann_probes_long
 """
 
 from __future__ import annotations
@@ -210,7 +212,8 @@ def main() -> None:
     seen_columns = ["seen 2nd (%)", "seen 10th (%)"] if args.train_eval else []
     caption = (f"Test accuracy on the 1st, 2nd, 5th and 10th presentation of a held-out character, "
                f"{args.eval_episodes} episodes, after {args.steps} steps of {args.batch_size} episodes "
-               "(chapter 3.2's budget and sizes: one read head, a 32 x 20 memory, 128 units). "
+               f"(chapter 3.2's {'budget and sizes' if args.steps == 900 else 'sizes'}: one read head, a 32 x 20 "
+               "memory, 128 units). "
                "'Memory reads zeroed': the same MANN whose read vectors are set to zero.")
     if args.data == "patterns":
         caption += (" Here the 'characters' are random binary patterns of 400 pixels (each drawing flips 10 % of "
