@@ -143,17 +143,13 @@ def _tied_head(learner: nn.Module, spec: dict[str, Any], n_way: int) -> nn.Modul
     if spec["net"]["kind"] != "ConvNet4":  # no fixed head: any number of classes already
         return learner
     trained = learner.state_dict()
-    n_trained = spec["net"]["n_way"]
+    # the per-class tensors are those whose shape follows the number of classes (head weight and bias, and
+    # Meta-SGD's step sizes for them); tied also when n_way equals the trained number
+    other = build({**spec, "net": {**spec["net"], "n_way": spec["net"]["n_way"] + 1}}).state_dict()
+    per_class = {key for key, value in trained.items() if other[key].shape != value.shape}
     wider = build({**spec, "net": {**spec["net"], "n_way": n_way}})
-    state = {}
-    for key, value in wider.state_dict().items():
-        old = trained[key]
-        if old.shape == value.shape:
-            state[key] = old
-        else:  # a per-class tensor of the head (or its Meta-SGD step sizes): tie its rows
-            assert old.shape[0] == n_trained and old.shape[1:] == value.shape[1:], (key, old.shape, value.shape)
-            state[key] = old.mean(dim=0, keepdim=True).expand_as(value).clone()
-    wider.load_state_dict(state)
+    wider.load_state_dict({key: trained[key].mean(dim=0, keepdim=True).expand_as(value).clone() if key in per_class
+                           else trained[key] for key, value in wider.state_dict().items()})
     return wider
 
 

@@ -88,6 +88,12 @@ def test_a_five_way_learner_loads_for_more_ways_with_its_head_rows_tied():
         else:
             assert torch.equal(value, trained[key])
     assert sum(v.shape != trained[k].shape for k, v in tied.items()) == 4
+    same_width = pretrained.load("metasgd", n_way=5)[0].state_dict()  # tied at the trained width too
+    assert same_width["model.head.weight"].shape == trained["model.head.weight"].shape
+    assert torch.allclose(same_width["model.head.weight"], trained["model.head.weight"].mean(dim=0).expand(5, -1))
+    assert not torch.equal(same_width["model.head.weight"], trained["model.head.weight"])
+    conv = "model.features.blocks.0.conv.weight"
+    assert torch.equal(same_width[conv], trained[conv])
     x = torch.randn(20, 1, 28, 28)
     fast = wide.adapt(x, torch.arange(20), inner_steps=1)
     assert wide(x, fast).shape == (20, 20)
