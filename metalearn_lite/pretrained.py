@@ -32,7 +32,7 @@ from torch import Tensor, nn
 from . import checks
 from .tasks import Task
 
-__all__ = ["CHECKPOINTS", "KINDS", "ChecksumError", "available", "build", "load", "manifest", "predictor"]
+__all__ = ["CHECKPOINTS", "KINDS", "ChecksumError", "available", "build", "load", "manifest", "predictor", "tied_head"]
 
 CHECKPOINTS = Path(__file__).resolve().parent / "checkpoints"
 
@@ -134,12 +134,20 @@ def load(name: str, device: torch.device | str = "cpu", n_way: int | None = None
         if record.get("kind", "fewshot") != "fewshot":
             raise ValueError(f"n_way applies to few-shot learners only; checkpoint {name!r} is of kind "
                              f"{record['kind']!r}")
-        learner = _tied_head(learner, record["build"], n_way)
+        learner = tied_head(learner, record["build"], n_way)
     return learner.to(device), record
 
 
-def _tied_head(learner: nn.Module, spec: dict[str, Any], n_way: int) -> nn.Module:
-    """``learner`` rebuilt for ``n_way`` classes with every per-class head row set to the rows' mean."""
+def tied_head(learner: nn.Module, spec: dict[str, Any], n_way: int) -> nn.Module:
+    """``learner`` rebuilt for ``n_way`` classes with every per-class head row set to the rows' mean.
+
+    What :func:`load` does with ``n_way``, for a learner built from ``spec`` (a manifest's ``build``)
+    that is still in memory, such as one ``benchmarks/train_fewshot.py`` has just trained. A new
+    learner is returned; ``learner`` is left as it was. Learners without a fixed head come back as
+    they are.
+    """
+    checks.module("learner", learner)
+    checks.positive_int("n_way", n_way)
     if spec["net"]["kind"] != "ConvNet4":  # no fixed head: any number of classes already
         return learner
     trained = learner.state_dict()
