@@ -76,9 +76,12 @@ class Run:
             raise ValueError(f"seeds must be a non-empty list of ints, got {seeds!r}")
         self.seeds, self.device = list(seeds), str(device)
         self._cpu, self._wall = _cpu_seconds(), time.perf_counter()
+        # the code that runs is the code at the start: a commit or an edit made while it runs does not count
+        self._commit = _git("rev-parse", "HEAD") or "unknown"
+        self._dirty = bool(_git("status", "--porcelain", "--untracked-files=no"))
 
     def provenance(self) -> dict[str, Any]:
-        """The :data:`REQUIRED` fields for a run ending now."""
+        """The :data:`REQUIRED` fields for a run ending now (commit and ``dirty`` as they were at its start)."""
         import torch
 
         script = Path(sys.argv[0])
@@ -88,8 +91,8 @@ class Run:
             pass
         return {
             "command": shlex.join(["python", str(script), *sys.argv[1:]]),
-            "commit": _git("rev-parse", "HEAD") or "unknown",
-            "dirty": bool(_git("status", "--porcelain", "--untracked-files=no")),
+            "commit": self._commit,
+            "dirty": self._dirty,
             "python": platform.python_version(),
             "torch": torch.__version__,
             "device": self.device,

@@ -59,3 +59,15 @@ def test_a_results_block_can_set_the_float_format(tmp_path, monkeypatch):
     first, second = text.split("<!-- end results -->")[:2]
     assert "| LSTM | 0.00012 |" in first and "| Adam | 2.5 |" in first
     assert "| LSTM | 0.0 |" in second, "without a format, floats keep the default .1f"
+
+
+def test_provenance_records_the_code_as_it_was_when_the_run_started(tmp_path, monkeypatch):
+    # a long benchmark keeps running the code it imported; a commit or an edit made meanwhile is not its code
+    state = {"rev-parse": "a" * 40, "status": ""}
+    monkeypatch.setattr(results, "_git", lambda command, *args: state[command])
+    run = results.Run(seeds=[0])
+    state.update({"rev-parse": "b" * 40, "status": " M benchmarks/some_script.py"})
+    provenance = results.load(run.write("toy", {}, directory=tmp_path).stem, tmp_path)["provenance"]
+    assert provenance["commit"] == "a" * 40 and provenance["dirty"] is False
+    state["status"] = " M metalearn_lite/maml.py"
+    assert results.Run(seeds=[0]).provenance()["dirty"] is True
