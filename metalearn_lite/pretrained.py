@@ -148,6 +148,8 @@ def tied_head(learner: nn.Module, spec: dict[str, Any], n_way: int) -> nn.Module
     """
     checks.module("learner", learner)
     checks.positive_int("n_way", n_way)
+    if not isinstance(spec, dict) or not isinstance(spec.get("net"), dict) or "kind" not in spec["net"]:
+        raise TypeError(f"spec must be a manifest's 'build' dict (with 'net': {{'kind': ...}}), got {spec!r}")
     if spec["net"]["kind"] != "ConvNet4":  # no fixed head: any number of classes already
         return learner
     trained = learner.state_dict()

@@ -106,6 +106,17 @@ def test_a_five_way_learner_loads_for_more_ways_with_its_head_rows_tied():
         pretrained.load(MEMORY[0], n_way=5)
 
 
+def test_tied_head_widens_a_learner_in_memory_as_load_does_and_leaves_it_unchanged():
+    five, record = pretrained.load("anil")
+    before = {k: v.clone() for k, v in five.state_dict().items()}
+    wide = pretrained.tied_head(five, record["build"], 20)
+    loaded = pretrained.load("anil", n_way=20)[0].state_dict()
+    assert wide is not five and all(torch.equal(v, loaded[k]) for k, v in wide.state_dict().items())
+    assert all(torch.equal(v, before[k]) for k, v in five.state_dict().items())
+    with pytest.raises(TypeError, match="spec must be a manifest's 'build' dict"):
+        pretrained.tied_head(five, {"net": "ConvNet4"}, 20)
+
+
 def test_the_kinds_partition_the_checkpoints():
     assert sorted(FEWSHOT + OPTIMIZERS + MEMORY) == NAMES and FEWSHOT and OPTIMIZERS and MEMORY
     with pytest.raises(ValueError, match="kind must be one of"):
