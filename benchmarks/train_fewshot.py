@@ -407,8 +407,9 @@ def run_wide(run: Run, args, meta_train, meta_test, device) -> None:
     columns = ["learner", "kind", "meta-batch", "steps", "train CPU s", "held-out 20w1s (%)", "official runs (error %)",
                "5-way model, tied head: 20w1s (%)", "5-way model: official error (%)"]
     caption = (f"The shipped recipes trained on 20-way 1-shot episodes (20 outputs, meta-batch 2 so that a meta-step "
-               f"sees as many images as the 5-way recipe's meta-batch of 8; steps, inner step and test-time inner "
-               f"steps unchanged), seed {args.seed}, six training alphabets. 20-way 1-shot on the "
+               f"sees as many images as the 5-way recipe's meta-batch of 8; steps and test-time inner steps "
+               f"unchanged; the inner step in the kind column), seed {args.seed}, six training alphabets. 20-way "
+               f"1-shot on the "
                f"{args.final_episodes} held-out episodes of fewshot_diagnosis (95 % intervals) and error on Lake "
                f"et al.'s 20 official runs (400 answers). Last two columns: the shipped 5-way models widened with "
                f"a tied head and {WIDE_INNER_STEPS} inner steps, from fewshot_diagnosis. The MAML paper reports "
