@@ -411,13 +411,13 @@ def run_wide(run: Run, args, meta_train, meta_test, device) -> None:
     columns = ["learner", "kind", "meta-batch", "steps", "train CPU s", "held-out 20w1s (%)", "official runs (error %)",
                "5-way model, tied head: 20w1s (%)", "5-way model: official error (%)"]
     caption = (f"The shipped recipes trained on 20-way 1-shot episodes (20 outputs, meta-batch 2 so that a meta-step "
-               f"sees as many images as the 5-way recipe's meta-batch of 8; steps and test-time inner steps "
-               f"unchanged; the inner step in the kind column), seed {args.seed}, six training alphabets. 20-way "
-               f"1-shot on the "
-               f"{args.final_episodes} held-out episodes of fewshot_diagnosis (95 % intervals) and error on Lake "
-               f"et al.'s 20 official runs (400 answers). Last two columns: the shipped 5-way models widened with "
-               f"a tied head and {WIDE_INNER_STEPS} inner steps, from fewshot_diagnosis. The MAML paper reports "
-               f"95.8 % at 20-way 1-shot on its own split (Finn et al. 2017, Table 1).")
+               f"sees as many images as the 5-way recipe's meta-batch of 8, as many meta-steps; the inner step "
+               f"and the inner steps in training and at test in the kind column), seed {args.seed}, six training "
+               f"alphabets. 20-way 1-shot on the {args.final_episodes} held-out episodes of fewshot_diagnosis "
+               f"(95 % intervals) and error on Lake et al.'s 20 official runs (400 answers). Last two columns: "
+               f"the shipped 5-way models widened with a tied head and {WIDE_INNER_STEPS} inner steps, from "
+               f"fewshot_diagnosis. The MAML paper reports 95.8 % at 20-way 1-shot on its own split (Finn et "
+               f"al. 2017, Table 1).")
     print(run.write(args.name or "fewshot_wide", {"wide": {"columns": columns, "rows": rows, "caption": caption}},
                     values=values, directory=args.out))
 
