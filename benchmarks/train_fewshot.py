@@ -508,9 +508,10 @@ def main() -> None:
                              "official runs; write fewshot_official (no checkpoints)")
     parser.add_argument("--seeds", type=int, nargs="+", default=[0], help="seeds for --official")
     parser.add_argument("--wide", action="store_true",
-                        help="train --learners (maml, fomaml, anil) on 20-way episodes; write fewshot_wide")
+                        help="train --learners (of WIDE_RECIPES) on 20-way episodes; write fewshot_wide")
     parser.add_argument("--name", default=None,
-                        help="results file name for --data and --official (default fewshot_data, fewshot_official)")
+                        help="results file name for --data, --official and --wide (default fewshot_data, "
+                             "fewshot_official, fewshot_wide)")
     parser.add_argument("--rows", type=int, nargs="+", default=list(range(len(DATA_ROWS))),
                         help="which of DATA_ROWS --data trains (indices)")
     parser.add_argument("--diagnose-episodes", type=int, default=500)
