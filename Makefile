@@ -58,8 +58,14 @@ unit: $(STAMP)
 
 # Executes each notebook once; notebooks/conftest.py stores the executed notebooks in the
 # book's execution cache, so the book build below reuses them instead of executing again.
+# Every chapter computes on one thread (OMP_NUM_THREADS=1 for those that do not set it: two workers with
+# two threads each on two cores run several times slower), so pytest-xdist runs NB_WORKERS chapters at
+# once (one per core by default), each notebook whole in one worker (--dist loadfile); NB_WORKERS=0
+# runs them in turn.
+NB_WORKERS ?= auto
 notebooks: $(STAMP)
-	$(BIN)/pytest -q --nbval-lax --nbval-current-env --nbval-cell-timeout=$(CELL_TIMEOUT) notebooks/
+	OMP_NUM_THREADS=1 $(BIN)/pytest -q -n $(NB_WORKERS) --dist loadfile --nbval-lax --nbval-current-env \
+		--nbval-cell-timeout=$(CELL_TIMEOUT) notebooks/
 
 book-check: $(STAMP)
 	mkdir -p _build

@@ -92,8 +92,40 @@ def runtime_problem(name: str, title: str, measured: float) -> str | None:
     return None
 
 
+_reports: list[dict] = []  # per notebook run here, or (under pytest-xdist) sent back by the workers
+
+
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Cache every notebook whose cells all passed; check and print the running times.
+
+    Under pytest-xdist (``make notebooks`` runs one chapter per core) each worker caches the
+    notebooks it ran and sends their times back (``workeroutput``); the controller prints them all
+    and fails the session on a running time far from the stated one.
+    """
+    _reports.extend(_cache_executed(session))
+    if hasattr(session.config, "workerinput"):  # an xdist worker: the controller reports
+        session.config.workeroutput["notebook_reports"] = list(_reports)
+        return
+    for report in sorted(_reports, key=lambda r: r["nodeid"]):
+        print(f"\ncached executed notebook for the book build: {report['nodeid']} ({report['measured']:.0f} s)")
+        stated = report["stated"]
+        print(f"running time of {report['nodeid']}: stated {stated if stated is None else round(stated)} s, "
+              f"measured {report['measured']:.0f} s")
+        if report["problem"]:
+            print(f"error: {report['problem']}")
+            session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node, error) -> None:
+    """xdist's controller: collect a finished worker's notebook reports."""
+    _reports.extend(getattr(node, "workeroutput", {}).get("notebook_reports", []))
+
+
+def _cache_executed(session: pytest.Session) -> list[dict]:
+    """Write the notebooks whose cells all ran and passed in this process to the book's cache."""
     import nbformat
+    from filelock import FileLock
     from jupyter_cache import get_cache
     from jupyter_cache.base import CacheBundleIn
     from nbval.plugin import IPyNbCell
@@ -102,7 +134,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     for item in session.items:
         if isinstance(item, IPyNbCell):
             by_file[item.parent].append(item)
-    cache = None
+    reports = []
     for notebook, items in by_file.items():
         nodeid = items[0].nodeid.split("::")[0]
         n_code = sum(cell.cell_type == "code" for cell in notebook.nb.cells)
@@ -113,17 +145,14 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         for count, item in enumerate(items, start=1):
             item.cell.outputs = [nbformat.from_dict(out) for out in item.test_outputs]
             item.cell.execution_count = count
-        cache = cache or get_cache(CACHE_DIR)
-        cache.cache_notebook_bundle(
-            CacheBundleIn(notebook.nb, str(notebook.path), data={"execution_seconds": _seconds[nodeid]}),
-            check_validity=False,
-            overwrite=True,
-        )
-        print(f"\ncached executed notebook for the book build: {nodeid} ({_seconds[nodeid]:.0f} s)")
-        problem = runtime_problem(nodeid, notebook.nb.cells[0].source, _seconds[nodeid])
-        stated = stated_seconds(notebook.nb.cells[0].source)
-        print(f"running time of {nodeid}: stated {stated if stated is None else round(stated)} s, "
-              f"measured {_seconds[nodeid]:.0f} s")
-        if problem:
-            print(f"error: {problem}")
-            session.exitstatus = pytest.ExitCode.TESTS_FAILED
+        CACHE_DIR.mkdir(parents=True, exist_ok=True)
+        with FileLock(CACHE_DIR.parent / ".jupyter_cache.lock"):  # one writer at a time under xdist
+            get_cache(CACHE_DIR).cache_notebook_bundle(
+                CacheBundleIn(notebook.nb, str(notebook.path), data={"execution_seconds": _seconds[nodeid]}),
+                check_validity=False,
+                overwrite=True,
+            )
+        title = notebook.nb.cells[0].source
+        reports.append({"nodeid": nodeid, "measured": _seconds[nodeid], "stated": stated_seconds(title),
+                        "problem": runtime_problem(nodeid, title, _seconds[nodeid])})
+    return reports

@@ -7,6 +7,7 @@ import json
 import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import nbformat
 import pytest
@@ -116,3 +117,31 @@ def test_the_notebook_run_rejects_a_check_that_passes_on_the_stub(tmp_path, tiny
     assert result.returncode == 1, result.stdout + result.stderr
     assert "ex-99-mean: the check passes on the stub (raise NotImplementedError): it checks nothing" in result.stdout
     assert "1 failed, 4 passed" in result.stdout, "ex-99-norm's real check passes, and so does the rest"
+
+
+@pytest.mark.slow
+def test_the_parallel_notebook_run_caches_every_chapter_and_checks_its_time(tmp_path, tiny_chapter, repo_root):
+    """`make notebooks` under pytest-xdist: each worker caches what it ran, the controller checks the times."""
+    from jupyter_cache import get_cache
+
+    folder = tiny_chapter.parent
+    shutil.copy(repo_root / "notebooks" / "conftest.py", folder / "conftest.py")
+    nb = nbformat.read(tiny_chapter, as_version=4)
+    nb.cells[0].source = "# 99. A tiny chapter\n\n**Runs in** about a second on two CPU cores."
+    nbformat.write(nb, tiny_chapter)
+    nb.cells[0].source = "# 98. A tiny chapter that says it is slow\n\n**Runs in** about 9 minutes on two CPU cores."
+    nb.cells[1].source += "  # other code: jupyter-cache keys a notebook by its code"
+    nbformat.write(nb, folder / "98_slow.ipynb")
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-n", "2", "--dist", "loadfile",
+         "--nbval-lax", "--nbval-current-env", str(folder)],
+        cwd=tmp_path, capture_output=True, text=True, timeout=300,
+    )
+    out = result.stdout + result.stderr
+    assert result.returncode == 1, out  # every cell passes; the overstated time fails the run
+    assert "10 passed" in out, out
+    assert "99_tiny.ipynb: stated 1 s, measured" in out, out
+    assert "error: " in out and "98_slow.ipynb: states about 540 s but ran only" in out, out
+    assert "99_tiny.ipynb: states" not in out, out
+    cached = get_cache(folder.parent / "_build" / ".jupyter_cache").list_cache_records()
+    assert sorted(Path(r.uri).name for r in cached) == ["98_slow.ipynb", "99_tiny.ipynb"]
