@@ -190,6 +190,35 @@ def test_each_checkpoint_reproduces_its_recorded_accuracy(name, omniglot_dir):
     assert abs(measured - check["accuracy"]) <= one_query + 1e-9, (measured, check["accuracy"])
 
 
+def test_the_test_steps_sweep_continues_each_inner_loop_where_it_stopped(omniglot_dir, tmp_path):
+    """``--test-steps`` scores 1 then 3 steps by chaining adapt calls: its 3-step column must equal
+    the predictor's own 3 steps on the same episodes, and a learner without an inner loop is skipped."""
+    import argparse
+
+    HELD_OUT, Recipe, accuracy, episodes, run_test_steps = benchmark(
+        "train_fewshot", "HELD_OUT", "Recipe", "accuracy", "episodes", "run_test_steps")
+    from metalearn_lite import results
+    from metalearn_lite.data import omniglot
+
+    torch.set_num_threads(1)
+    meta_test = omniglot.load_background(size=28, allow_download=False).split(HELD_OUT)[1]
+    args = argparse.Namespace(learners=["maml", "protomaml", "protonet"], inner_steps=[3, 1], sweep_episodes=3,
+                              name=None, out=tmp_path)
+    run_test_steps(results.Run(seeds=[0]), args, meta_test, torch.device("cpu"))
+    values = results.load("fewshot_test_steps", directory=tmp_path)["values"]
+    assert sorted(values) == ["maml", "protomaml"]
+    for name in values:
+        learner, record = pretrained.load(name)
+        for setting, k_shot, seed in (("5w1s", 1, 1001), ("5w5s", 5, 1002)):
+            tasks = episodes(meta_test, 5, k_shot, 3, seed)
+            for steps in (1, 3):
+                recipe = Recipe(**{**record["recipe"], "test_inner_steps": steps})
+                assert values[name][f"{setting}_{steps}"] == accuracy(learner, recipe, tasks, torch.device("cpu")).mean
+    with pytest.raises(ValueError, match="--inner-steps"):
+        run_test_steps(results.Run(seeds=[0]), argparse.Namespace(**{**vars(args), "inner_steps": [0, 2]}),
+                       meta_test, torch.device("cpu"))
+
+
 @pytest.mark.parametrize("name", SEQUENCE_MODELS)
 def test_each_omniglot_sequence_model_reproduces_its_recorded_accuracy(name, omniglot_dir):
     CHECK_EPISODES, check_accuracy = benchmark("mann_ablation", "CHECK_EPISODES", "check_accuracy")
