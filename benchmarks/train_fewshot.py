@@ -494,9 +494,7 @@ def run_test_steps(run: Run, args, meta_test, device) -> None:
     One inner step at a time from the learner's own start, so that a sweep costs the largest step count
     per episode, not their sum (SGD steps chain: ``adapt(params=fast)`` continues where ``fast`` stopped).
     """
-    steps = sorted(set(args.inner_steps))
-    if not steps or steps[0] < 1:
-        raise ValueError(f"--inner-steps must be positive integers, got {args.inner_steps}")
+    steps = sorted({mll.checks.positive_int("--inner-steps", s) for s in args.inner_steps})
     n = args.sweep_episodes
     settings = {"5w1s": episodes(meta_test, 5, 1, n, seed=1001), "5w5s": episodes(meta_test, 5, 5, n, seed=1002)}
     rows, values = [], {}
